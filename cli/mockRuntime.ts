@@ -1,0 +1,182 @@
+// Runs the program under Pulumi's mock runtime: no engine, no cluster, no CLI. Shared by
+// `npm run render`, the tests and the benchmarks so all three see the same resources.
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as YAML from "yaml";
+import { PROJECT, parseConfig } from "../stacks/config";
+import type { AgentSecurityConfig } from "../stacks/config";
+import { buildPlatform } from "../stacks/platform";
+import type { PlatformOutputs } from "../stacks/platform";
+
+export const REPO_ROOT = path.resolve(__dirname, "..");
+
+export interface RecordedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    readonly inputs: Record<string, unknown>;
+    readonly provider?: string;
+}
+
+export interface StackRun {
+    readonly config: AgentSecurityConfig;
+    readonly outputs: PlatformOutputs;
+    readonly resources: readonly RecordedResource[];
+}
+
+export class StackFileError extends Error {}
+
+/** The `agent-security:` keys of `Pulumi.<stack>.yaml`, without the namespace prefix. */
+export function readStackConfig(stack: string, dir: string = REPO_ROOT): Record<string, unknown> {
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        throw new StackFileError(`no stack file ${path.relative(process.cwd(), file) || file}: known stacks are dev, ci and prod`);
+    }
+    const document = YAML.parseDocument(fs.readFileSync(file, "utf8"), { prettyErrors: true });
+    if (document.errors.length > 0) {
+        const first = document.errors[0];
+        const line = first?.linePos?.[0]?.line ?? 0;
+        throw new StackFileError(`${file}:${line}: ${first?.message ?? "invalid YAML"}`);
+    }
+    const parsed: unknown = document.toJS();
+    const config = (parsed as { config?: Record<string, unknown> } | null)?.config ?? {};
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config)) {
+        if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = value;
+    }
+    return raw;
+}
+
+/** Pulumi keeps structured config as JSON text; scalars as plain text. */
+function toPulumiConfig(raw: Readonly<Record<string, unknown>>): Record<string, string> {
+    return Object.fromEntries(
+        Object.entries(raw).map(([key, value]) => [`${PROJECT}:${key}`, typeof value === "string" ? value : JSON.stringify(value)]),
+    );
+}
+
+function isKubernetesResource(type: string): boolean {
+    return type.startsWith("kubernetes:") && !type.startsWith("pulumi:providers:");
+}
+
+/**
+ * Evaluates a stack config under mocks and returns every registered resource. Validation errors
+ * surface as ConfigError before any resource exists: nothing is half-applied.
+ */
+export async function runStack(
+    stack: string,
+    raw: Readonly<Record<string, unknown>>,
+    options: { readonly now?: Date; readonly preview?: boolean } = {},
+): Promise<StackRun> {
+    const config = parseConfig(raw, stack, options.now ?? new Date());
+    const resources: RecordedResource[] = [];
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+                const inputs = structuredClone(args.inputs) as Record<string, unknown>;
+                resources.push({ type: args.type, name: args.name, urn: args.urn ?? "", inputs, provider: args.provider });
+                const state: Record<string, unknown> = { ...inputs };
+                // Mimic the provider's auto-naming deterministically, so outputs that read
+                // metadata.name resolve (the program sets explicit names wherever it matters).
+                if (isKubernetesResource(args.type)) {
+                    const metadata = (state.metadata ?? {}) as Record<string, unknown>;
+                    state.metadata = { ...metadata, name: metadata.name ?? args.name };
+                }
+                return { id: `${args.name}-id`, state };
+            },
+            call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
+                return args.inputs;
+            },
+        },
+        PROJECT,
+        stack,
+        options.preview ?? false,
+    );
+    pulumi.runtime.setAllConfig(toPulumiConfig(raw));
+    const outputs = buildPlatform(config);
+    await waitForRegistrations();
+    return { config, outputs, resources };
+}
+
+async function waitForRegistrations(): Promise<void> {
+    // The SDK's own drain of outstanding RPCs; registrations under mocks go through it too.
+    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+    await settings.waitForRPCs();
+}
+
+export async function runStackFile(stack: string, options: { readonly now?: Date } = {}): Promise<StackRun> {
+    return runStack(stack, readStackConfig(stack), options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Manifests and charts out of recorded resources
+// ---------------------------------------------------------------------------------------------
+
+export interface Manifest {
+    readonly apiVersion: string;
+    readonly kind: string;
+    readonly metadata: { readonly name: string; readonly namespace?: string; readonly [key: string]: unknown };
+    readonly [key: string]: unknown;
+}
+
+export interface ChartRelease {
+    readonly release: string;
+    readonly chart: string;
+    readonly version: string;
+    readonly repo: string;
+    readonly namespace: string;
+    readonly values: Record<string, unknown>;
+}
+
+const HELM_CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
+
+export function chartsOf(resources: readonly RecordedResource[]): ChartRelease[] {
+    return resources
+        .filter((resource) => resource.type === HELM_CHART_TYPE)
+        .map((resource) => {
+            const inputs = resource.inputs as {
+                name?: string;
+                chart?: string;
+                version?: string;
+                namespace?: string;
+                repositoryOpts?: { repo?: string };
+                values?: Record<string, unknown>;
+            };
+            return {
+                release: inputs.name ?? resource.name,
+                chart: inputs.chart ?? "",
+                version: inputs.version ?? "",
+                repo: inputs.repositoryOpts?.repo ?? (inputs.chart?.startsWith("oci://") ? inputs.chart : ""),
+                namespace: inputs.namespace ?? "",
+                values: inputs.values ?? {},
+            };
+        });
+}
+
+/** Kubernetes objects (including *Patch kinds) as the API server would receive them. */
+export function manifestsOf(resources: readonly RecordedResource[]): Manifest[] {
+    const out: Manifest[] = [];
+    for (const resource of resources) {
+        if (!isKubernetesResource(resource.type) || resource.type === HELM_CHART_TYPE) continue;
+        const inputs = resource.inputs;
+        if (typeof inputs.apiVersion !== "string" || typeof inputs.kind !== "string") continue;
+        const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
+        out.push({
+            ...inputs,
+            apiVersion: inputs.apiVersion,
+            kind: inputs.kind,
+            metadata: { ...metadata, name: typeof metadata.name === "string" ? metadata.name : resource.name },
+        });
+    }
+    return out;
+}
+
+export function manifestFileName(manifest: Manifest): string {
+    const namespace = manifest.metadata.namespace;
+    const parts = namespace ? [manifest.kind, namespace, manifest.metadata.name] : [manifest.kind, manifest.metadata.name];
+    return `${parts.join("-").replace(/[^A-Za-z0-9_.-]/g, "_")}.yaml`;
+}
+
+export function toYaml(value: unknown): string {
+    return YAML.stringify(value, { sortMapEntries: false, lineWidth: 0 });
+}

@@ -1,0 +1,620 @@
+// The one place config is read and validated (design.md section 3). Everything downstream gets the
+// frozen, typed result; components never see pulumi.Config.
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { PROFILES, PROFILE_MATRIX, STACK_PROFILES, TOOLS, resolveFeatures } from "./profiles";
+import type { FeatureSet, Profile, ResolutionIssue } from "./profiles";
+
+export const PROJECT = "agent-security";
+
+// ---------------------------------------------------------------------------------------------
+// Value formats shared by several keys
+// ---------------------------------------------------------------------------------------------
+
+const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+// A DNS name with at least one dot: the only egress destinations the mesh, Cilium and the tool
+// policy can all express the same way (no wildcards, no IP literals).
+const FQDN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+const REGISTRY = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const IMAGE_REFERENCE = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+const CPU_QUANTITY = /^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/;
+const MEMORY_QUANTITY = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
+const TOOL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const DURATION = /^[0-9]+(ms|s|m|h)$/;
+const SECRET_LOOKING_ENV = /(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
+
+const MEMORY_UNITS: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+
+/** Bytes of a binary-suffixed Kubernetes memory quantity (`2Gi`); undefined when malformed. */
+export function memoryBytes(quantity: string): number | undefined {
+    const match = /^([0-9]+)(Ki|Mi|Gi|Ti)$/.exec(quantity);
+    if (!match) return undefined;
+    return Number(match[1]) * (MEMORY_UNITS[match[2]] ?? 0);
+}
+
+/** Millicores of a cpu quantity (`500m`, `1`, `1.5`); undefined when malformed. */
+export function cpuMillis(quantity: string): number | undefined {
+    if (!CPU_QUANTITY.test(quantity)) return undefined;
+    return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
+}
+
+export const KATA_MIN_MEMORY = "2Gi";
+
+const nonEmpty = (what: string) => z.string({ error: `must be a string (${what})` }).trim().min(1, { error: `must not be empty (${what})` });
+const dnsLabel = (what: string) =>
+    z.string({ error: `must be a string (${what})` }).regex(DNS_LABEL, {
+        error: `must be a DNS label: lower-case letters, digits and '-', at most 63 characters, starting and ending alphanumeric (${what})`,
+    });
+const fqdn = (what: string) =>
+    z.string({ error: `must be a string (${what})` }).regex(FQDN, {
+        error: `must be a fully qualified, lower-case DNS name such as api.example.com; no scheme, port, path, wildcard or IP address (${what})`,
+    });
+const chartRepo = z
+    .string({ error: "must be a string (a chart repository URL)" })
+    .refine((value) => (value.startsWith("https://") || value.startsWith("oci://")) && URL.canParse(value), {
+        error: "must be an https:// or oci:// chart repository URL",
+    });
+
+// ---------------------------------------------------------------------------------------------
+// Tool policy (design.md section 7): the argument rules a tools/call must satisfy
+// ---------------------------------------------------------------------------------------------
+
+const urlAllowEntry = z.string({ error: "must be a string (an https URL prefix)" }).superRefine((value, ctx) => {
+    const problem = urlAllowProblem(value);
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+});
+
+/** Why a URL allowlist entry is unacceptable, or undefined when it is fine. */
+export function urlAllowProblem(value: string): string | undefined {
+    if (!value.startsWith("https://")) {
+        return `"${value}" is not allowed: entries must be https:// URLs (scheme https, a DNS host, optional port and path prefix)`;
+    }
+    if (!URL.canParse(value)) return `"${value}" is not a URL`;
+    const url = new URL(value);
+    if (url.username || url.password) return `"${value}" must not carry user info`;
+    if (url.search || url.hash || value.includes("?") || value.includes("#")) return `"${value}" must not carry a query or fragment`;
+    if (value.includes("\\")) return `"${value}" must not contain backslashes`;
+    const authority = value.slice("https://".length).split("/")[0] ?? "";
+    const host = authority.replace(/:[0-9]+$/, "");
+    if (!FQDN.test(host)) return `"${value}" must name a lower-case DNS host (no IP literal, wildcard or upper case)`;
+    return undefined;
+}
+
+const optionalFlag = z.boolean({ error: "must be true or false" }).optional();
+
+const argumentRule = z.discriminatedUnion(
+    "type",
+    [
+        z.strictObject({
+            type: z.literal("url"),
+            allow: z.array(urlAllowEntry, { error: "must be a list of https URLs" }).min(1, { error: "must list at least one URL" }),
+            optional: optionalFlag,
+        }),
+        z.strictObject({
+            type: z.literal("enum"),
+            allow: z.array(nonEmpty("an allowed value")).min(1, { error: "must list at least one value" }),
+            deny: z.array(nonEmpty("a denied value")).optional(),
+            optional: optionalFlag,
+        }),
+        z.strictObject({
+            type: z.literal("currency"),
+            allow: z.array(z.string().regex(/^[A-Za-z]{3}$/, { error: "must be a three-letter ISO 4217 code" })).optional(),
+            deny: z.array(z.string().regex(/^[A-Za-z]{2,10}$/, { error: "must be a currency or token code of 2-10 letters" })).optional(),
+            optional: optionalFlag,
+        }),
+        z.strictObject({
+            type: z.literal("string"),
+            pattern: z.string({ error: "must be a regular expression (RE2 syntax), matched against the whole value" }).refine(isValidPattern, {
+                error: "must be a valid regular expression (RE2 syntax, matched against the whole value)",
+            }),
+            maxLength: z.number().int().positive().optional(),
+            optional: optionalFlag,
+        }),
+        z
+            .strictObject({
+                type: z.literal("number"),
+                min: z.number({ error: "must be a number" }).optional(),
+                max: z.number({ error: "must be a number" }).optional(),
+                integer: optionalFlag,
+                optional: optionalFlag,
+            })
+            .refine((rule) => rule.min === undefined || rule.max === undefined || rule.min <= rule.max, {
+                error: "min must not be greater than max",
+                path: ["min"],
+            }),
+        z.strictObject({ type: z.literal("absent") }),
+    ],
+    { error: "type must be one of: url, enum, currency, string, number, absent" },
+);
+export type ArgumentRule = z.infer<typeof argumentRule>;
+
+function isValidPattern(pattern: string): boolean {
+    // RE2 has no look-around or back-references; refusing them here keeps the Rego regex.match
+    // semantics and ours identical.
+    if (/\(\?[=!<]|\\[1-9]/.test(pattern)) return false;
+    try {
+        new RegExp(pattern, "u");
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+const rateLimit = z.strictObject({
+    limit: z.number({ error: "must be a positive integer" }).int().positive({ error: "must be a positive integer" }),
+    window: z.string().regex(DURATION, { error: "must be a duration such as 10s, 1m or 1h" }),
+});
+
+const toolSpec = z.strictObject({
+    arguments: z.record(z.string().regex(TOOL_NAME, { error: "argument names use letters, digits, '_', '.', '-'" }), argumentRule).default({}),
+    // Unlisted arguments are denied unless a tool says otherwise: extra arguments are how a
+    // permitted tool gets talked into a forbidden action (headers, proxies, file paths).
+    allowUnlistedArguments: z.boolean({ error: "must be true or false" }).default(false),
+    rateLimit: rateLimit.optional(),
+});
+export type ToolSpec = z.infer<typeof toolSpec>;
+
+const JSON_RPC_METHOD = /^[a-z][a-zA-Z/_]*$/;
+
+const mcpServer = z.strictObject({
+    name: dnsLabel("the MCP server name"),
+    host: fqdn("the host the gateway routes on"),
+    prefix: z.string().regex(/^[a-z][a-z0-9_]{0,30}_$/, { error: "must be lower-case letters, digits and '_', ending with '_' (for example fetch_)" }).optional(),
+    backend: z
+        .strictObject({
+            service: dnsLabel("the MCP server's Service"),
+            namespace: dnsLabel("the MCP server's namespace").optional(),
+            port: z.number().int().min(1).max(65535, { error: "must be a port number 1-65535" }),
+            path: z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, { error: "must be an absolute path such as /mcp" }).default("/mcp"),
+        }),
+    extraMethods: z.array(z.string().regex(JSON_RPC_METHOD, { error: "must be a JSON-RPC method name such as resources/list" })).default([]),
+    tools: z
+        .record(z.string().regex(TOOL_NAME, { error: "tool names use letters, digits, '_', '.', '-'" }), toolSpec)
+        .refine((tools) => Object.keys(tools).length > 0, { error: "must list at least one tool" }),
+});
+export type McpServerConfig = z.infer<typeof mcpServer>;
+
+// ---------------------------------------------------------------------------------------------
+// Agents
+// ---------------------------------------------------------------------------------------------
+
+const agent = z.strictObject({
+    name: dnsLabel("the agent name"),
+    namespace: dnsLabel("the agent namespace").optional(),
+    image: z.string({ error: "must be a string (an image reference)" }).regex(IMAGE_REFERENCE, {
+        error: "must be a fully qualified image reference: registry host, repository path, and a tag or @sha256 digest (for example quay.io/agent-security/fetch-agent:1.0.0)",
+    }),
+    replicas: z.number().int().min(1).max(20, { error: "must be an integer from 1 to 20" }).default(1),
+    port: z.number().int().min(1024, { error: "must be 1024-65535: agents run without NET_BIND_SERVICE" }).max(65535).optional(),
+    egress: z.array(fqdn("an egress host")).default([]),
+    mcpServers: z.array(dnsLabel("an MCP server name")).default([]),
+    secrets: z
+        .array(
+            z.strictObject({
+                name: dnsLabel("the Secret name"),
+                key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: "must be a Secret data key" }),
+            }),
+        )
+        .default([]),
+    env: z
+        .record(z.string().regex(ENV_NAME, { error: "must be an environment variable name" }), z.string({ error: "must be a plain string value" }))
+        .default({}),
+    writablePaths: z.array(z.string().regex(/^\/[A-Za-z0-9/_.-]+$/, { error: "must be an absolute path" })).default(["/tmp"]),
+    resources: z.strictObject({
+        cpu: z.string({ error: "must be a string quantity such as \"500m\" or \"1\"" }).regex(CPU_QUANTITY, {
+            error: "must be a cpu quantity such as \"250m\", \"1\" or \"1.5\"",
+        }),
+        memory: z.string({ error: "must be a string quantity such as \"2Gi\"" }).regex(MEMORY_QUANTITY, {
+            error: "must be a memory quantity with a binary suffix: Ki, Mi, Gi or Ti (for example \"2Gi\")",
+        }),
+    }),
+});
+export type AgentConfig = z.infer<typeof agent>;
+
+// ---------------------------------------------------------------------------------------------
+// Charts and operators: repositories and versions are config so an air-gapped mirror works
+// ---------------------------------------------------------------------------------------------
+
+export interface ChartPin {
+    readonly chart: string;
+    readonly repo: string;
+    readonly version: string;
+}
+
+export const DEFAULT_CHARTS = {
+    kuadrantOperator: { chart: "kuadrant-operator", repo: "https://kuadrant.io/helm-charts/", version: "1.5.2" },
+    mcpGateway: { chart: "mcp-gateway", repo: "oci://ghcr.io/kuadrant/charts", version: "0.9.0" },
+    istioBase: { chart: "base", repo: "https://istio-release.storage.googleapis.com/charts", version: "1.30.3" },
+    istiod: { chart: "istiod", repo: "https://istio-release.storage.googleapis.com/charts", version: "1.30.3" },
+    istioCni: { chart: "cni", repo: "https://istio-release.storage.googleapis.com/charts", version: "1.30.3" },
+    kataDeploy: { chart: "kata-deploy", repo: "oci://ghcr.io/kata-containers/kata-deploy-charts", version: "4.1.0" },
+    spireCrds: { chart: "spire-crds", repo: "https://spiffe.github.io/helm-charts-hardened/", version: "0.6.0" },
+    spire: { chart: "spire", repo: "https://spiffe.github.io/helm-charts-hardened/", version: "0.30.0" },
+    falco: { chart: "falco", repo: "https://falcosecurity.github.io/charts", version: "9.1.0" },
+    falcosidekick: { chart: "falcosidekick", repo: "https://falcosecurity.github.io/charts", version: "0.14.0" },
+    cilium: { chart: "cilium", repo: "https://helm.cilium.io/", version: "1.20.0" },
+    kyverno: { chart: "kyverno", repo: "https://kyverno.github.io/kyverno/", version: "3.9.0" },
+} as const satisfies Record<string, ChartPin>;
+export type ChartName = keyof typeof DEFAULT_CHARTS;
+const CHART_NAMES = Object.keys(DEFAULT_CHARTS) as ChartName[];
+
+const chartOverride = z.strictObject({
+    repo: chartRepo.optional(),
+    version: z.string().regex(/^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$/, { error: "must be an exact semantic version such as 1.5.2 (no ranges)" }).optional(),
+});
+
+export interface OperatorPin {
+    readonly package: string;
+    readonly channel: string;
+    readonly source: string;
+    readonly sourceNamespace: string;
+}
+
+export const DEFAULT_OPERATORS = {
+    sandboxedContainers: { package: "sandboxed-containers-operator", channel: "stable", source: "redhat-operators", sourceNamespace: "openshift-marketplace" },
+    connectivityLink: { package: "rhcl-operator", channel: "stable", source: "redhat-operators", sourceNamespace: "openshift-marketplace" },
+    serviceMesh: { package: "servicemeshoperator3", channel: "stable", source: "redhat-operators", sourceNamespace: "openshift-marketplace" },
+    workloadIdentity: {
+        package: "openshift-zero-trust-workload-identity-manager",
+        channel: "stable-v1",
+        source: "redhat-operators",
+        sourceNamespace: "openshift-marketplace",
+    },
+} as const satisfies Record<string, OperatorPin>;
+export type OperatorName = keyof typeof DEFAULT_OPERATORS;
+const OPERATOR_NAMES = Object.keys(DEFAULT_OPERATORS) as OperatorName[];
+
+const operatorOverride = z.strictObject({
+    channel: nonEmpty("an OLM channel").optional(),
+    source: dnsLabel("a CatalogSource name").optional(),
+    sourceNamespace: dnsLabel("the CatalogSource namespace").optional(),
+});
+
+const toolName = z.enum(TOOLS, { error: `must be one of: ${TOOLS.join(", ")}` });
+
+// ---------------------------------------------------------------------------------------------
+// The stack config: every top-level key of the `agent-security:` namespace
+// ---------------------------------------------------------------------------------------------
+
+const FAIL_CLOSED_TOOLS = ["falco", "cilium"] as const;
+export type FailClosedTool = (typeof FAIL_CLOSED_TOOLS)[number];
+
+export const configSchema = z.strictObject({
+    profile: z.enum(PROFILES, { error: `must be one of: ${PROFILES.join(", ")}` }).optional(),
+    platform: z.enum(["openshift", "kubernetes"], { error: "must be one of: openshift, kubernetes" }),
+    platformNamespace: dnsLabel("the namespace of the platform's own objects").default("agent-security"),
+    tools: z.partialRecord(toolName, z.boolean({ error: "must be true or false" })).default({}),
+    emergencyOverride: z
+        .strictObject({
+            tools: z.array(toolName).min(1, { error: "must list at least one tool" }),
+            reason: nonEmpty("why the tools are off"),
+            ticket: z.string().regex(/^[A-Z][A-Z0-9]+-[0-9]+$/, { error: "must be a ticket key such as SEC-1234" }),
+            approvedBy: z.email({ error: "must be the approver's e-mail address" }),
+            expires: z.iso.datetime({ offset: true, error: "must be an ISO 8601 instant such as 2026-12-01T00:00:00Z" }),
+        })
+        .optional(),
+    failClosed: z.array(z.enum(FAIL_CLOSED_TOOLS, { error: `must be one of: ${FAIL_CLOSED_TOOLS.join(", ")}` })).default([]),
+    registries: z
+        .array(z.string().regex(REGISTRY, { error: "must be a registry host with optional port and path, such as quay.io/agent-security (no scheme, tag or trailing slash)" }))
+        .min(1, { error: "must list at least one approved registry" }),
+    charts: z.partialRecord(z.enum(CHART_NAMES as [ChartName, ...ChartName[]], { error: `must be one of: ${CHART_NAMES.join(", ")}` }), chartOverride).default({}),
+    operators: z
+        .partialRecord(z.enum(OPERATOR_NAMES as [OperatorName, ...OperatorName[]], { error: `must be one of: ${OPERATOR_NAMES.join(", ")}` }), operatorOverride)
+        .default({}),
+    operatorApproval: z.enum(["Automatic", "Manual"], { error: "must be one of: Automatic, Manual" }).default("Manual"),
+    render: z.strictObject({ directory: nonEmpty("a directory for rendered YAML") }).optional(),
+    mesh: z
+        .strictObject({
+            mode: z.enum(["sidecar", "ambient"], { error: "must be one of: sidecar, ambient" }).default("sidecar"),
+            istioVersion: z.string().regex(/^v1\.[0-9]+(\.[0-9]+|-latest)$/, { error: "must be a Sail Istio version such as v1.30.3 or v1.30-latest" }).default("v1.30.3"),
+            extAuthzTimeout: z.string().regex(DURATION, { error: "must be a duration such as 2s or 500ms" }).default("2s"),
+            maxRequestBytes: z.number().int().min(1024).max(8 * 1024 * 1024, { error: "must be an integer from 1024 to 8388608" }).default(65536),
+        })
+        .prefault({}),
+    gateway: z
+        .strictObject({
+            className: dnsLabel("a GatewayClass name").optional(),
+            publicHost: fqdn("the MCP gateway's public host").default("mcp.agents.example.com"),
+            internalDomain: fqdn("the wildcard domain MCP servers are routed on").default("mcp.local"),
+        })
+        .prefault({}),
+    identity: z
+        .strictObject({
+            trustDomain: fqdn("the SPIFFE trust domain").default("agents.example.com"),
+            clusterName: dnsLabel("the cluster name").default("agents"),
+        })
+        .prefault({}),
+    kata: z
+        .strictObject({
+            labelNodes: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, { error: "must be a node name" })).default([]),
+        })
+        .prefault({}),
+    falco: z
+        .strictObject({
+            webhookUrl: z
+                .string()
+                .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), { error: "must be an http:// or https:// URL" })
+                .optional(),
+            minimumPriority: z
+                .enum(["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"], {
+                    error: "must be one of: emergency, alert, critical, error, warning, notice, informational, debug",
+                })
+                .default("warning"),
+        })
+        .prefault({}),
+    cilium: z
+        .strictObject({
+            install: z.boolean({ error: "must be true or false" }).default(false),
+            namespace: dnsLabel("the namespace of the cilium DaemonSet").default("kube-system"),
+        })
+        .prefault({}),
+    kyverno: z.strictObject({ validationAction: z.enum(["Audit", "Deny"], { error: "must be one of: Audit, Deny" }).optional() }).prefault({}),
+    monitoring: z.boolean({ error: "must be true or false" }).default(false),
+    mcpServers: z.array(mcpServer).default([]),
+    agents: z.array(agent).default([]),
+});
+
+type ParsedConfig = z.infer<typeof configSchema>;
+
+export interface AgentSecurityConfig extends Omit<ParsedConfig, "profile" | "charts" | "operators" | "emergencyOverride"> {
+    readonly stack: string;
+    readonly profile: Profile;
+    readonly features: FeatureSet;
+    readonly charts: Readonly<Record<ChartName, ChartPin>>;
+    readonly operators: Readonly<Record<OperatorName, OperatorPin>>;
+    readonly emergencyOverride: ParsedConfig["emergencyOverride"] | undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors a person can act on
+// ---------------------------------------------------------------------------------------------
+
+export interface ConfigIssue {
+    /** Full key, for example `agent-security:agents[1].resources.memory`. */
+    readonly key: string;
+    readonly message: string;
+}
+
+export class ConfigError extends Error {
+    constructor(readonly issues: readonly ConfigIssue[]) {
+        super(issues.map((issue) => `${issue.key}: ${issue.message}`).join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+// Keys people reach for when they want to weaken a baseline control. They do not exist, and the
+// error says so instead of a bare "unknown key".
+const BASELINE_WORDS =
+    /^(baseline|hardening|seccomp|apparmor|appArmor|capabilities|readOnlyRootFilesystem|readOnlyRootFs|runAsNonRoot|runAsRoot|runAsUser|allowPrivilegeEscalation|privileged|securityContext|podSecurity|podSecurityStandard|pss|hostNetwork|hostPID|hostIPC|hostPath|shareProcessNamespace|secretsAsEnv|secretEnv|envSecrets|spiffeSidecar|spireSidecar|automountServiceAccountToken|networkPolicy|defaultDeny|resourceQuota|limitRange|disableBaseline|skipBaseline)$/i;
+
+function keyPath(path: readonly PropertyKey[]): string {
+    let out = PROJECT;
+    path.forEach((segment, index) => {
+        if (typeof segment === "number") out += `[${segment}]`;
+        else out += `${index === 0 ? ":" : "."}${String(segment)}`;
+    });
+    return out;
+}
+
+function allowedKeysAt(path: readonly PropertyKey[]): string[] | undefined {
+    let schema: z.core.$ZodType = configSchema;
+    for (const segment of path) {
+        schema = unwrap(schema);
+        const def = schema._zod.def;
+        if (def.type === "object" && typeof segment === "string") {
+            const shape = (def as z.core.$ZodObjectDef).shape;
+            const child = shape[segment];
+            if (!child) return undefined;
+            schema = child;
+        } else if (def.type === "array" && typeof segment === "number") {
+            schema = (def as z.core.$ZodArrayDef).element;
+        } else if (def.type === "record") {
+            schema = (def as z.core.$ZodRecordDef).valueType;
+        } else {
+            return undefined;
+        }
+    }
+    schema = unwrap(schema);
+    const def = schema._zod.def;
+    if (def.type === "object") return Object.keys((def as z.core.$ZodObjectDef).shape);
+    return undefined;
+}
+
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
+    let current = schema;
+    for (;;) {
+        const def = current._zod.def;
+        if (def.type === "optional" || def.type === "default" || def.type === "prefault" || def.type === "nullable") {
+            current = (def as z.core.$ZodOptionalDef).innerType;
+        } else if (def.type === "pipe") {
+            current = (def as z.core.$ZodPipeDef).in;
+        } else {
+            return current;
+        }
+    }
+}
+
+function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
+    if (issue.code === "unrecognized_keys") {
+        const allowed = allowedKeysAt(issue.path);
+        return issue.keys.map((key) => ({
+            key: keyPath([...issue.path, key]),
+            message: BASELINE_WORDS.test(key)
+                ? "is not a config key: the mandatory baseline (hardening, file secrets, SPIRE sidecar isolation, platform policy) is always on and has no switch"
+                : `is not a known key${allowed ? `; allowed keys here: ${allowed.join(", ")}` : ""}`,
+        }));
+    }
+    if (issue.code === "invalid_type" && issue.input === undefined) {
+        return [{ key: keyPath(issue.path), message: "is required" }];
+    }
+    if (issue.code === "invalid_union" && "options" in issue && Array.isArray(issue.options)) {
+        return [{ key: keyPath(issue.path), message: issue.message }];
+    }
+    return [{ key: keyPath(issue.path), message: issue.message }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Validates the raw `agent-security:` config of a stack (keys without the namespace prefix).
+ * Pure: the caller supplies the stack name and the clock, so tests can pin both.
+ */
+export function parseConfig(raw: Readonly<Record<string, unknown>>, stack: string, now: Date = new Date()): AgentSecurityConfig {
+    const parsed = configSchema.safeParse(raw);
+    if (!parsed.success) {
+        throw new ConfigError(parsed.error.issues.flatMap(describeIssue));
+    }
+    const cfg = parsed.data;
+    const issues: ConfigIssue[] = [];
+    const at = (path: string, message: string) => issues.push({ key: `${PROJECT}:${path}`, message });
+
+    const expected = STACK_PROFILES[stack];
+    let profile: Profile;
+    if (expected !== undefined) {
+        if (cfg.profile !== undefined && cfg.profile !== expected) {
+            at("profile", `stack ${stack} must use profile ${expected}, not ${cfg.profile} (stacks dev, ci, prod map to local, ci, prod)`);
+        }
+        profile = expected;
+    } else if (cfg.profile === undefined) {
+        at("profile", `is required for stack ${stack}: one of ${PROFILES.join(", ")} (only dev, ci and prod imply their profile)`);
+        profile = "prod";
+    } else {
+        profile = cfg.profile;
+    }
+
+    const resolution = resolveFeatures(profile, cfg.tools, cfg.emergencyOverride, now);
+    // With a resolution error the matrix plus the overrides still decides which other checks apply,
+    // so one mistake yields one message, not a cascade.
+    const features: FeatureSet = resolution.ok ? resolution.features : { ...PROFILE_MATRIX[profile], ...cfg.tools };
+    if (!resolution.ok) {
+        resolution.issues.forEach((issue: ResolutionIssue) => at(issue.path, issue.message));
+    }
+
+    cfg.failClosed.forEach((tool, index) => {
+        if (!features[tool]) {
+            at(`failClosed[${index}]`, `${tool} is off in this stack, so it cannot gate agent admission; turn ${tool} on or remove it from failClosed`);
+        }
+    });
+    if (features.envoy && cfg.mesh.mode === "ambient") {
+        at("mesh.mode", "ambient mode ignores REGISTRY_ONLY egress, so it cannot be combined with the envoy flag; use sidecar");
+    }
+    if (cfg.cilium.install && !features.cilium) {
+        at("cilium.install", "installs the Cilium chart, which only makes sense with the cilium flag on");
+    }
+
+    const serverNames = new Set<string>();
+    const serverHosts = new Set<string>();
+    cfg.mcpServers.forEach((server, index) => {
+        if (serverNames.has(server.name)) at(`mcpServers[${index}].name`, `"${server.name}" is used by another MCP server; names must be unique`);
+        if (serverHosts.has(server.host)) at(`mcpServers[${index}].host`, `"${server.host}" is used by another MCP server; hosts must be unique`);
+        serverNames.add(server.name);
+        serverHosts.add(server.host);
+    });
+
+    const agentNames = new Set<string>();
+    cfg.agents.forEach((agentCfg, index) => {
+        const base = `agents[${index}]`;
+        if (agentNames.has(agentCfg.name)) at(`${base}.name`, `"${agentCfg.name}" is used by another agent; agent names must be unique`);
+        agentNames.add(agentCfg.name);
+        agentCfg.mcpServers.forEach((server, serverIndex) => {
+            if (!serverNames.has(server)) {
+                at(`${base}.mcpServers[${serverIndex}]`, `"${server}" is not a configured MCP server; known: ${[...serverNames].join(", ") || "(none)"}`);
+            }
+        });
+        if (!cfg.registries.some((registry) => imageFromRegistry(agentCfg.image, registry))) {
+            at(`${base}.image`, `"${agentCfg.image}" is not from an approved registry; approved: ${cfg.registries.join(", ")}`);
+        }
+        for (const name of Object.keys(agentCfg.env)) {
+            if (SECRET_LOOKING_ENV.test(name)) {
+                at(`${base}.env.${name}`, "looks like a secret; secrets are delivered only as files: list the Secret under secrets instead");
+            }
+        }
+        if (cpuMillis(agentCfg.resources.cpu) === 0) at(`${base}.resources.cpu`, "must be greater than zero");
+        const memory = memoryBytes(agentCfg.resources.memory) ?? 0;
+        if (memory === 0) at(`${base}.resources.memory`, "must be greater than zero");
+        if (features.kata && memory > 0 && memory < (memoryBytes(KATA_MIN_MEMORY) ?? 0)) {
+            at(
+                `${base}.resources.memory`,
+                `"${agentCfg.resources.memory}" is below ${KATA_MIN_MEMORY}, which an agent in a Kata micro-VM needs (QEMU overhead); allowed: ${KATA_MIN_MEMORY} or more`,
+            );
+        }
+        const secretKeys = new Set<string>();
+        agentCfg.secrets.forEach((secret, secretIndex) => {
+            const id = `${secret.name}/${secret.key}`;
+            if (secretKeys.has(id)) at(`${base}.secrets[${secretIndex}]`, `${id} is listed twice`);
+            secretKeys.add(id);
+        });
+    });
+
+    if (issues.length > 0) throw new ConfigError(issues);
+
+    const charts = Object.fromEntries(
+        CHART_NAMES.map((name) => [name, { ...DEFAULT_CHARTS[name], ...definedOnly(cfg.charts[name] ?? {}) }]),
+    ) as Record<ChartName, ChartPin>;
+    const operators = Object.fromEntries(
+        OPERATOR_NAMES.map((name) => [name, { ...DEFAULT_OPERATORS[name], ...definedOnly(cfg.operators[name] ?? {}) }]),
+    ) as Record<OperatorName, OperatorPin>;
+
+    return deepFreeze({
+        ...cfg,
+        stack,
+        profile,
+        features,
+        charts,
+        operators,
+        emergencyOverride: cfg.emergencyOverride,
+    });
+}
+
+/** Whether an image reference comes from a registry entry: host[:port] exact, path by `/` prefix. */
+export function imageFromRegistry(image: string, registry: string): boolean {
+    return image.startsWith(`${registry}/`);
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function deepFreeze<T>(value: T): T {
+    if (value && typeof value === "object" && !Object.isFrozen(value)) {
+        Object.freeze(value);
+        for (const child of Object.values(value)) deepFreeze(child);
+    }
+    return value;
+}
+
+/**
+ * Reads the stack's `agent-security:` keys from the Pulumi runtime. Structured values arrive as
+ * JSON text; scalars as plain text.
+ */
+export function readRawConfig(): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    const prefix = `${PROJECT}:`;
+    for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
+        if (!fullKey.startsWith(prefix)) continue;
+        const key = fullKey.slice(prefix.length);
+        raw[key] = decodeConfigValue(text);
+    }
+    return raw;
+}
+
+function decodeConfigValue(text: string): unknown {
+    if (text === "true") return true;
+    if (text === "false") return false;
+    const first = text.trimStart()[0];
+    if (first === "{" || first === "[" || /^-?[0-9]+(\.[0-9]+)?$/.test(text)) {
+        try {
+            return JSON.parse(text);
+        } catch {
+            return text;
+        }
+    }
+    return text;
+}
+
+export function loadConfig(now: Date = new Date()): AgentSecurityConfig {
+    return parseConfig(readRawConfig(), pulumi.getStack(), now);
+}

@@ -1,0 +1,276 @@
+// Composition: the resolved feature set decides which components exist; this file wires their
+// inputs and outputs and reads no config of its own (design.md section 3).
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AgentNamespace } from "../components/baseline";
+import { SandboxedAgent } from "../components/agent";
+import { FailClosedAdmission, KyvernoAdmission } from "../components/admission";
+import { McpGateway } from "../components/gateway";
+import { Identity } from "../components/identity";
+import { Isolation } from "../components/isolation";
+import { AgentMeshPolicy, Mesh } from "../components/mesh";
+import { AgentEgressPolicy, CiliumInstall } from "../components/network";
+import { Falco } from "../components/runtime";
+import type { FalcoCoverage } from "../components/runtime";
+import { ToolHealth } from "../components/runtime/health";
+import { FALCO_NAMESPACE, GATEWAY_NAMESPACE, KATA_RUNTIME_CLASS, MANAGED_BY_LABELS } from "../components/wellKnown";
+import type { AgentConfig, AgentSecurityConfig } from "./config";
+import { cpuMillis, memoryBytes } from "./config";
+import type { FeatureSet } from "./profiles";
+import { enabledTools } from "./profiles";
+
+export const AUDIT_CONFIGMAP_NAME = "agent-security-audit";
+
+export interface AgentSummary {
+    readonly name: string;
+    readonly namespace: string;
+    readonly serviceAccount: string;
+    readonly kata: boolean;
+    readonly falcoCovered: boolean;
+}
+
+export interface PlatformOutputs {
+    readonly stack: string;
+    readonly profile: string;
+    readonly platform: string;
+    readonly features: FeatureSet;
+    readonly emergencyOverride: AgentSecurityConfig["emergencyOverride"] | null;
+    readonly agents: readonly AgentSummary[];
+    readonly falcoCoverage: FalcoCoverage | null;
+    readonly mcpGatewayUrl: string | null;
+    readonly renderDirectory: string | null;
+}
+
+/** The namespace an agent lands in: its own unless config shares one. */
+export function agentNamespace(agent: AgentConfig): string {
+    return agent.namespace ?? agent.name;
+}
+
+/** Agents grouped by namespace, in config order, so shared namespaces get one set of guards. */
+export function agentsByNamespace(agents: readonly AgentConfig[]): Map<string, AgentConfig[]> {
+    const groups = new Map<string, AgentConfig[]>();
+    for (const agent of agents) {
+        const namespace = agentNamespace(agent);
+        groups.set(namespace, [...(groups.get(namespace) ?? []), agent]);
+    }
+    return groups;
+}
+
+export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
+    const features = cfg.features;
+    const provider = new k8s.Provider("k8s", cfg.render ? { renderYamlToDirectory: cfg.render.directory } : {});
+    const opts: pulumi.ComponentResourceOptions = { provider };
+
+    // The audit trail of design.md section 5: profile, flags and any emergency override, in-cluster.
+    const platformNamespace = new k8s.core.v1.Namespace(
+        "platform-namespace",
+        {
+            metadata: {
+                name: cfg.platformNamespace,
+                labels: {
+                    ...MANAGED_BY_LABELS,
+                    "pod-security.kubernetes.io/enforce": "restricted",
+                },
+            },
+        },
+        opts,
+    );
+    new k8s.core.v1.ConfigMap(
+        "audit",
+        {
+            metadata: { name: AUDIT_CONFIGMAP_NAME, namespace: cfg.platformNamespace, labels: { ...MANAGED_BY_LABELS } },
+            data: {
+                stack: cfg.stack,
+                profile: cfg.profile,
+                platform: cfg.platform,
+                tools: JSON.stringify(features),
+                emergencyOverride: JSON.stringify(cfg.emergencyOverride ?? null),
+            },
+        },
+        { ...opts, dependsOn: [platformNamespace] },
+    );
+
+    const approval = cfg.operatorApproval;
+    const gatewayClassName = cfg.gateway.className ?? (cfg.platform === "openshift" ? "openshift-default" : "istio");
+
+    if (features.kata) {
+        new Isolation(
+            "isolation",
+            { platform: cfg.platform, chart: cfg.charts.kataDeploy, operator: cfg.operators.sandboxedContainers, approval, labelNodes: cfg.kata.labelNodes },
+            opts,
+        );
+    }
+
+    if (features.envoy) {
+        new Mesh(
+            "mesh",
+            {
+                platform: cfg.platform,
+                istioVersion: cfg.mesh.istioVersion,
+                extAuthzTimeout: cfg.mesh.extAuthzTimeout,
+                maxRequestBytes: cfg.mesh.maxRequestBytes,
+                toolPolicy: features.opa,
+                charts: { istioBase: cfg.charts.istioBase, istiod: cfg.charts.istiod, istioCni: cfg.charts.istioCni },
+                operator: cfg.operators.serviceMesh,
+                approval,
+            },
+            opts,
+        );
+    }
+
+    const gateway = features.opa
+        ? new McpGateway(
+              "gateway",
+              {
+                  platform: cfg.platform,
+                  gatewayClassName,
+                  publicHost: cfg.gateway.publicHost,
+                  internalDomain: cfg.gateway.internalDomain,
+                  servers: cfg.mcpServers,
+                  callers: cfg.agents.map((agent) => ({ namespace: agentNamespace(agent), serviceAccountName: agent.name })),
+                  charts: { kuadrantOperator: cfg.charts.kuadrantOperator, mcpGateway: cfg.charts.mcpGateway },
+                  operator: cfg.operators.connectivityLink,
+                  approval,
+              },
+              opts,
+          )
+        : undefined;
+    const mcpGatewayNamespace = gateway ? GATEWAY_NAMESPACE : undefined;
+
+    new Identity(
+        "identity",
+        {
+            platform: cfg.platform,
+            trustDomain: cfg.identity.trustDomain,
+            clusterName: cfg.identity.clusterName,
+            charts: { spireCrds: cfg.charts.spireCrds, spire: cfg.charts.spire },
+            operator: cfg.operators.workloadIdentity,
+            approval,
+            agents: cfg.agents.map((agent) => ({ agentName: agent.name, namespace: agentNamespace(agent), serviceAccountName: agent.name })),
+        },
+        opts,
+    );
+
+    const summaries: AgentSummary[] = [];
+    for (const [namespace, members] of agentsByNamespace(cfg.agents)) {
+        const guards = new AgentNamespace(
+            `ns-${namespace}`,
+            {
+                name: namespace,
+                platform: cfg.platform,
+                mesh: features.envoy,
+                mcpGatewayNamespace,
+                quota: {
+                    cpuMillis: members.reduce((sum, agent) => sum + (cpuMillis(agent.resources.cpu) ?? 0) * agent.replicas, 0),
+                    memoryBytes: members.reduce((sum, agent) => sum + (memoryBytes(agent.resources.memory) ?? 0) * agent.replicas, 0),
+                },
+            },
+            opts,
+        );
+        if (features.envoy) {
+            new AgentMeshPolicy(
+                `mesh-${namespace}`,
+                { namespace, egressHosts: [...new Set(members.flatMap((agent) => agent.egress))].sort(), mcpGatewayNamespace },
+                { ...opts, dependsOn: [guards] },
+            );
+        }
+        for (const agentCfg of members) {
+            const agent = new SandboxedAgent(
+                agentCfg.name,
+                {
+                    agent: agentCfg,
+                    namespace,
+                    platform: cfg.platform,
+                    kata: features.kata,
+                    mesh: features.envoy,
+                    trustDomain: cfg.identity.trustDomain,
+                    mcpGatewayUrl: gateway?.url,
+                },
+                { ...opts, dependsOn: [guards] },
+            );
+            if (features.cilium) {
+                new AgentEgressPolicy(
+                    `egress-${agentCfg.name}`,
+                    {
+                        agentName: agentCfg.name,
+                        namespace,
+                        podLabels: agent.podLabels,
+                        egressHosts: agentCfg.egress,
+                        platform: cfg.platform,
+                        mcpGatewayNamespace,
+                    },
+                    { ...opts, dependsOn: [guards] },
+                );
+            }
+            summaries.push({
+                name: agentCfg.name,
+                namespace,
+                serviceAccount: agent.serviceAccountName,
+                kata: features.kata,
+                falcoCovered: features.falco && !features.kata,
+            });
+        }
+    }
+
+    if (features.cilium && cfg.cilium.install) {
+        new CiliumInstall("cilium", { chart: cfg.charts.cilium }, opts);
+    }
+
+    const falco = features.falco
+        ? new Falco(
+              "falco",
+              {
+                  platform: cfg.platform,
+                  charts: { falco: cfg.charts.falco, falcosidekick: cfg.charts.falcosidekick },
+                  webhookUrl: cfg.falco.webhookUrl,
+                  minimumPriority: cfg.falco.minimumPriority,
+                  agents: cfg.agents.map((agent) => ({ name: agent.name, namespace: agentNamespace(agent), egressHosts: agent.egress, kata: features.kata })),
+              },
+              opts,
+          )
+        : undefined;
+
+    if (features.kyverno) {
+        new KyvernoAdmission(
+            "kyverno",
+            {
+                platform: cfg.platform,
+                chart: cfg.charts.kyverno,
+                validationAction: cfg.kyverno.validationAction ?? (cfg.profile === "prod" ? "Deny" : "Audit"),
+                approvedRegistries: cfg.registries,
+                requiredRuntimeClass: cfg.profile === "prod" && features.kata ? KATA_RUNTIME_CLASS : undefined,
+            },
+            opts,
+        );
+    }
+
+    if (cfg.failClosed.length > 0) {
+        new FailClosedAdmission(
+            "fail-closed",
+            {
+                tools: cfg.failClosed.map((tool) =>
+                    tool === "falco"
+                        ? { tool, daemonSetNamespace: FALCO_NAMESPACE, daemonSetName: "falco" }
+                        : { tool, daemonSetNamespace: cfg.cilium.namespace, daemonSetName: "cilium" },
+                ),
+            },
+            opts,
+        );
+    }
+
+    if (cfg.monitoring && enabledTools(features).length > 0) {
+        new ToolHealth("tool-health", { namespace: cfg.platformNamespace, platform: cfg.platform, tools: enabledTools(features) }, { ...opts, dependsOn: [platformNamespace] });
+    }
+
+    return {
+        stack: cfg.stack,
+        profile: cfg.profile,
+        platform: cfg.platform,
+        features,
+        emergencyOverride: cfg.emergencyOverride ?? null,
+        agents: summaries,
+        falcoCoverage: falco ? falco.coverage : null,
+        mcpGatewayUrl: gateway ? gateway.url : null,
+        renderDirectory: cfg.render?.directory ?? null,
+    };
+}
