@@ -14,6 +14,10 @@ export const REPO_ROOT = path.resolve(__dirname, "..");
 export interface RecordedResource {
     readonly type: string;
     readonly name: string;
+    /**
+     * The URN without the parent-type chain (mocks are not told the parent). Stricter than the
+     * engine's: two resources of one type and name clash here even under different parents.
+     */
     readonly urn: string;
     readonly inputs: Record<string, unknown>;
     readonly provider?: string;
@@ -74,7 +78,7 @@ export async function runStack(
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
                 const inputs = structuredClone(args.inputs) as Record<string, unknown>;
-                resources.push({ type: args.type, name: args.name, urn: args.urn ?? "", inputs, provider: args.provider });
+                resources.push({ type: args.type, name: args.name, urn: `urn:pulumi:${stack}::${PROJECT}::${args.type}::${args.name}`, inputs, provider: args.provider });
                 const state: Record<string, unknown> = { ...inputs };
                 // Mimic the provider's auto-naming deterministically, so outputs that read
                 // metadata.name resolve (the program sets explicit names wherever it matters).
@@ -104,8 +108,8 @@ async function waitForRegistrations(): Promise<void> {
     await settings.waitForRPCs();
 }
 
-export async function runStackFile(stack: string, options: { readonly now?: Date } = {}): Promise<StackRun> {
-    return runStack(stack, readStackConfig(stack), options);
+export async function runStackFile(stack: string, options: { readonly now?: Date; readonly dir?: string } = {}): Promise<StackRun> {
+    return runStack(stack, readStackConfig(stack, options.dir), options);
 }
 
 // ---------------------------------------------------------------------------------------------

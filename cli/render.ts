@@ -6,16 +6,18 @@ import * as path from "path";
 import { ConfigError } from "../stacks/config";
 import { StackFileError, chartsOf, manifestFileName, manifestsOf, runStackFile, toYaml } from "./mockRuntime";
 
-const USAGE = "usage: npm run render -- --stack <dev|ci|prod|name> --out <dir>";
+const USAGE = "usage: npm run render -- --stack <dev|ci|prod|name> --out <dir> [--project <dir with Pulumi.<stack>.yaml>]";
 
 interface RenderArgs {
     readonly stack: string;
     readonly out: string;
+    readonly project?: string;
 }
 
 function parseArgs(argv: readonly string[]): RenderArgs | string {
     let stack: string | undefined;
     let out: string | undefined;
+    let project: string | undefined;
     for (let index = 0; index < argv.length; index++) {
         const arg = argv[index];
         const value = argv[index + 1];
@@ -25,6 +27,9 @@ function parseArgs(argv: readonly string[]): RenderArgs | string {
         } else if (arg === "--out" && value !== undefined) {
             out = value;
             index++;
+        } else if (arg === "--project" && value !== undefined) {
+            project = value;
+            index++;
         } else if (arg === "--help" || arg === "-h") {
             return USAGE;
         } else {
@@ -32,11 +37,11 @@ function parseArgs(argv: readonly string[]): RenderArgs | string {
         }
     }
     if (!stack || !out) return `--stack and --out are required\n${USAGE}`;
-    return { stack, out };
+    return { stack, out, project };
 }
 
 export async function render(args: RenderArgs): Promise<{ files: number; charts: number }> {
-    const run = await runStackFile(args.stack);
+    const run = await runStackFile(args.stack, { dir: args.project });
     const manifests = manifestsOf(run.resources);
     const charts = chartsOf(run.resources);
     fs.mkdirSync(args.out, { recursive: true });
@@ -55,7 +60,7 @@ export async function render(args: RenderArgs): Promise<{ files: number; charts:
     return { files: manifests.length, charts: charts.length };
 }
 
-async function main(): Promise<number> {
+export async function main(): Promise<number> {
     const parsed = parseArgs(process.argv.slice(2));
     if (typeof parsed === "string") {
         process.stderr.write(`${parsed}\n`);

@@ -418,6 +418,10 @@ function allowedKeysAt(path: readonly PropertyKey[]): string[] | undefined {
     schema = unwrap(schema);
     const def = schema._zod.def;
     if (def.type === "object") return Object.keys((def as z.core.$ZodObjectDef).shape);
+    if (def.type === "record") {
+        const keyDef = unwrap((def as z.core.$ZodRecordDef).keyType)._zod.def;
+        if (keyDef.type === "enum") return Object.values((keyDef as z.core.$ZodEnumDef).entries).map(String);
+    }
     return undefined;
 }
 
@@ -435,21 +439,42 @@ function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
     }
 }
 
-function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
-    if (issue.code === "unrecognized_keys") {
-        const allowed = allowedKeysAt(issue.path);
-        return issue.keys.map((key) => ({
-            key: keyPath([...issue.path, key]),
-            message: BASELINE_WORDS.test(key)
-                ? "is not a config key: the mandatory baseline (hardening, file secrets, SPIRE sidecar isolation, platform policy) is always on and has no switch"
-                : `is not a known key${allowed ? `; allowed keys here: ${allowed.join(", ")}` : ""}`,
-        }));
+function valueAt(raw: unknown, path: readonly PropertyKey[]): unknown {
+    let cursor = raw;
+    for (const segment of path) {
+        if (cursor === null || typeof cursor !== "object") return undefined;
+        cursor = (cursor as Record<PropertyKey, unknown>)[segment];
     }
-    if (issue.code === "invalid_type" && issue.input === undefined) {
+    return cursor;
+}
+
+function unknownKeyIssue(path: readonly PropertyKey[], key: string): ConfigIssue {
+    const allowed = allowedKeysAt(path);
+    const allowedText = allowed ? `; allowed keys here: ${allowed.join(", ")}` : "";
+    return {
+        key: keyPath([...path, key]),
+        message: BASELINE_WORDS.test(key)
+            ? `is not a config key: the mandatory baseline (hardening, file secrets, SPIRE sidecar isolation, platform policy) is always on and has no switch${allowedText}`
+            : `is not a known key${allowedText}`,
+    };
+}
+
+function describeIssue(issue: z.core.$ZodIssue, raw: unknown): ConfigIssue[] {
+    if (issue.code === "unrecognized_keys") {
+        return issue.keys.map((key) => unknownKeyIssue(issue.path, key));
+    }
+    if (issue.code === "invalid_key" && issue.path.length > 0) {
+        // A record with enumerated keys (tools, charts, operators) reports the bad key itself.
+        const key = issue.path[issue.path.length - 1];
+        return [unknownKeyIssue(issue.path.slice(0, -1), String(key))];
+    }
+    if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) {
         return [{ key: keyPath(issue.path), message: "is required" }];
     }
-    if (issue.code === "invalid_union" && "options" in issue && Array.isArray(issue.options)) {
-        return [{ key: keyPath(issue.path), message: issue.message }];
+    if (issue.code === "invalid_type") {
+        const got = valueAt(raw, issue.path);
+        const actual = Array.isArray(got) ? "a list" : got === null ? "null" : `a ${typeof got}`;
+        return [{ key: keyPath(issue.path), message: `${issue.message.startsWith("Invalid input") ? `must be ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}` : issue.message}; got ${actual}` }];
     }
     return [{ key: keyPath(issue.path), message: issue.message }];
 }
@@ -465,7 +490,7 @@ function describeIssue(issue: z.core.$ZodIssue): ConfigIssue[] {
 export function parseConfig(raw: Readonly<Record<string, unknown>>, stack: string, now: Date = new Date()): AgentSecurityConfig {
     const parsed = configSchema.safeParse(raw);
     if (!parsed.success) {
-        throw new ConfigError(parsed.error.issues.flatMap(describeIssue));
+        throw new ConfigError(parsed.error.issues.flatMap((issue) => describeIssue(issue, raw)));
     }
     const cfg = parsed.data;
     const issues: ConfigIssue[] = [];
@@ -494,7 +519,8 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>, stack: strin
     }
 
     cfg.failClosed.forEach((tool, index) => {
-        if (!features[tool]) {
+        // With a resolution error the tool's state is already reported; one mistake, one message.
+        if (resolution.ok && !features[tool]) {
             at(`failClosed[${index}]`, `${tool} is off in this stack, so it cannot gate agent admission; turn ${tool} on or remove it from failClosed`);
         }
     });
