@@ -1,0 +1,127 @@
+// The whole agent pod, built from one agent's config: the agent container, its secret files, its
+// writable directories, the SPIFFE sidecar(s), the runtime class. Pure: SandboxedAgent only wraps
+// the result in Kubernetes objects.
+import type { AgentConfig } from "../../stacks/config";
+import { KATA_MIN_MEMORY, memoryBytes } from "../../stacks/config";
+import type { Platform } from "../wellKnown";
+import { AGENT_NAME_LABEL, AGENT_ROLE_LABEL, AGENT_ROLE_VALUE, KATA_RUNTIME_CLASS } from "../wellKnown";
+import { hardenedContainer, hardenedPodSpec, resourceRequirements, secretFileVolumes, SECRETS_DIR, SECRETS_DIR_ENV, writableVolumes } from "./hardening";
+import { spiffeHelperConfig, spiffeSidecars, spireAgentConfig, SPIFFE_SOCKET_ENV, SVID_DIR, SVID_DIR_ENV } from "./spiffe";
+import type { EnvVar, PodSpec } from "./types";
+
+/** Name of the agent's own container (Falco rules and `kubectl logs` default to it). */
+export const AGENT_CONTAINER = "agent";
+/** Pods the ClusterSPIFFEIDs may select. */
+export const AGENT_SPIFFE_LABEL = "agent-security.io/spiffe";
+export const MCP_GATEWAY_URL_ENV = "MCP_GATEWAY_URL";
+
+/** Env names the platform sets; an agent's own env must not shadow them. */
+export const RESERVED_ENV: readonly string[] = [MCP_GATEWAY_URL_ENV, SECRETS_DIR_ENV, SVID_DIR_ENV, SPIFFE_SOCKET_ENV];
+
+/** Labels of an agent's pods. Other components select on the role and per-agent labels. */
+export function agentPodLabels(agentName: string): Record<string, string> {
+    return {
+        [AGENT_ROLE_LABEL]: AGENT_ROLE_VALUE,
+        [AGENT_NAME_LABEL]: agentName,
+        [AGENT_SPIFFE_LABEL]: "true",
+        "app.kubernetes.io/name": agentName,
+        "app.kubernetes.io/part-of": "agent-security",
+    };
+}
+
+/** The Deployment's selector: the per-agent label only, because a selector is immutable. */
+export function agentSelector(agentName: string): Record<string, string> {
+    return { [AGENT_NAME_LABEL]: agentName };
+}
+
+export interface AgentPodInput {
+    readonly agent: AgentConfig;
+    readonly platform: Platform;
+    readonly kata: boolean;
+    readonly trustDomain: string;
+    /** SPIRE cluster name; required with Kata (the in-pod agent's k8s_psat cluster). */
+    readonly clusterName?: string;
+    readonly mcpGatewayUrl?: string;
+    readonly serviceAccountName: string;
+    readonly helperConfigMap: string;
+    readonly spireAgentConfigMap?: string;
+    readonly spiffeHelperImage?: string;
+    readonly spireAgentImage?: string;
+}
+
+export interface AgentPod {
+    readonly labels: Record<string, string>;
+    readonly spec: PodSpec;
+    /** `helper.conf` of the spiffe-helper sidecar. */
+    readonly spiffeHelperConfig: string;
+    /** `agent.conf` of the in-pod spire-agent (Kata only). */
+    readonly spireAgentConfig?: string;
+}
+
+export function buildAgentPod(input: AgentPodInput): AgentPod {
+    const { agent, platform, kata } = input;
+    if (kata) {
+        // stacks/config.ts refuses smaller values already; a second guard here keeps the builder
+        // safe for any caller: QEMU's overhead inside the micro-VM needs the headroom.
+        const memory = memoryBytes(agent.resources.memory) ?? 0;
+        if (memory < (memoryBytes(KATA_MIN_MEMORY) ?? 0)) {
+            throw new Error(`agent ${agent.name}: memory ${agent.resources.memory} is below ${KATA_MIN_MEMORY}, the minimum for a Kata micro-VM`);
+        }
+        if (!input.clusterName) throw new Error(`agent ${agent.name}: Kata needs the SPIRE cluster name for the in-pod spire-agent`);
+    }
+    for (const path of agent.writablePaths) {
+        for (const owned of [SECRETS_DIR, SVID_DIR]) {
+            if (path === owned || path.startsWith(`${owned}/`)) {
+                throw new Error(`agent ${agent.name}: writable path ${path} overlaps ${owned}, which the platform mounts read-only`);
+            }
+        }
+    }
+    for (const name of Object.keys(agent.env)) {
+        if (RESERVED_ENV.includes(name)) throw new Error(`agent ${agent.name}: env ${name} is set by the platform and cannot be overridden`);
+    }
+
+    const writable = writableVolumes(agent.writablePaths);
+    const secrets = secretFileVolumes(agent.secrets);
+    const sidecars = spiffeSidecars({
+        platform,
+        kata,
+        helperConfigMap: input.helperConfigMap,
+        spireAgentConfigMap: input.spireAgentConfigMap,
+        spiffeHelperImage: input.spiffeHelperImage,
+        spireAgentImage: input.spireAgentImage,
+    });
+
+    // Plain values only, sorted so the preview diff moves with config, not with key order.
+    const env: EnvVar[] = Object.keys(agent.env)
+        .sort()
+        .map((name) => ({ name, value: agent.env[name] ?? "" }));
+    if (input.mcpGatewayUrl) env.push({ name: MCP_GATEWAY_URL_ENV, value: input.mcpGatewayUrl });
+    if (agent.secrets.length > 0) env.push({ name: SECRETS_DIR_ENV, value: SECRETS_DIR });
+    env.push({ name: SVID_DIR_ENV, value: SVID_DIR });
+
+    const agentContainer = hardenedContainer(platform, {
+        name: AGENT_CONTAINER,
+        image: agent.image,
+        ports: agent.port !== undefined ? [{ name: "http", containerPort: agent.port, protocol: "TCP" }] : [],
+        env,
+        volumeMounts: [...writable.mounts, ...secrets.mounts, ...sidecars.agentMounts],
+        // requests = limits: the agent gets Guaranteed QoS and the quota arithmetic stays exact.
+        resources: resourceRequirements(agent.resources, agent.resources),
+    });
+
+    const spec = hardenedPodSpec(platform, {
+        serviceAccountName: input.serviceAccountName,
+        containers: [agentContainer, ...sidecars.containers],
+        volumes: [...writable.volumes, ...secrets.volumes, ...sidecars.volumes],
+        runtimeClassName: kata ? KATA_RUNTIME_CLASS : undefined,
+    });
+
+    return {
+        labels: agentPodLabels(agent.name),
+        spec,
+        spiffeHelperConfig: spiffeHelperConfig(kata),
+        ...(kata && input.clusterName
+            ? { spireAgentConfig: spireAgentConfig({ platform, trustDomain: input.trustDomain, clusterName: input.clusterName }) }
+            : {}),
+    };
+}
