@@ -143,7 +143,8 @@ function isValidPattern(pattern: string): boolean {
 
 const rateLimit = z.strictObject({
     limit: z.number({ error: "must be a positive integer" }).int().positive({ error: "must be a positive integer" }),
-    window: z.string().regex(DURATION, { error: "must be a duration such as 10s, 1m or 1h" }),
+    // Limitador's pattern in the RateLimitPolicy CRD: up to four <1-5 digits><unit> groups.
+    window: z.string().regex(/^([0-9]{1,5}(h|m|s|ms)){1,4}$/, { error: "must be a duration such as 10s, 1m or 1h30m (at most 5 digits per unit)" }),
 });
 
 const toolSpec = z.strictObject({
@@ -534,6 +535,10 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>, stack: strin
     const serverNames = new Set<string>();
     const serverHosts = new Set<string>();
     cfg.mcpServers.forEach((server, index) => {
+        // Servers are routed on the gateway's wildcard listener, so their hosts must sit under it.
+        if (!server.host.endsWith(`.${cfg.gateway.internalDomain}`)) {
+            at(`mcpServers[${index}].host`, `"${server.host}" must be a name under the gateway's internal domain ${cfg.gateway.internalDomain} (for example ${server.name}-mcp.${cfg.gateway.internalDomain})`);
+        }
         if (serverNames.has(server.name)) at(`mcpServers[${index}].name`, `"${server.name}" is used by another MCP server; names must be unique`);
         if (serverHosts.has(server.host)) at(`mcpServers[${index}].host`, `"${server.host}" is used by another MCP server; hosts must be unique`);
         serverNames.add(server.name);

@@ -91,18 +91,24 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
     );
 
     const approval = cfg.operatorApproval;
-    const gatewayClassName = cfg.gateway.className ?? (cfg.platform === "openshift" ? "openshift-default" : "istio");
+    // The ext-authz provider lives in the mesh's istiod (the Sail `Istio` we patch), so the MCP
+    // gateway must be served by that istiod's class on both platforms. OpenShift's
+    // `openshift-default` class belongs to the ingress operator's own Istio, which never sees our
+    // mesh config: a Gateway there would skip the tool policy.
+    const gatewayClassName = cfg.gateway.className ?? "istio";
 
-    if (features.kata) {
-        new Isolation(
-            "isolation",
-            { platform: cfg.platform, chart: cfg.charts.kataDeploy, operator: cfg.operators.sandboxedContainers, approval, labelNodes: cfg.kata.labelNodes },
-            opts,
-        );
-    }
+    // Agent pods wait for the Kata install: a pod naming a RuntimeClass that does not exist yet is
+    // refused at admission.
+    const isolation = features.kata
+        ? new Isolation(
+              "isolation",
+              { platform: cfg.platform, chart: cfg.charts.kataDeploy, operator: cfg.operators.sandboxedContainers, approval, labelNodes: cfg.kata.labelNodes },
+              opts,
+          )
+        : undefined;
 
-    if (features.envoy) {
-        new Mesh(
+    const mesh = features.envoy
+        ? new Mesh(
             "mesh",
             {
                 platform: cfg.platform,
@@ -115,8 +121,8 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
                 approval,
             },
             opts,
-        );
-    }
+        )
+        : undefined;
 
     const gateway = features.opa
         ? new McpGateway(
@@ -131,6 +137,7 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
                   charts: { kuadrantOperator: cfg.charts.kuadrantOperator, mcpGateway: cfg.charts.mcpGateway },
                   operator: cfg.operators.connectivityLink,
                   approval,
+                  meshExtAuthz: features.envoy,
               },
               opts,
           )
@@ -147,6 +154,7 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
             operator: cfg.operators.workloadIdentity,
             approval,
             agents: cfg.agents.map((agent) => ({ agentName: agent.name, namespace: agentNamespace(agent), serviceAccountName: agent.name })),
+            kata: features.kata,
         },
         opts,
     );
@@ -164,6 +172,14 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
                     cpuMillis: members.reduce((sum, agent) => sum + (cpuMillis(agent.resources.cpu) ?? 0) * agent.replicas, 0),
                     memoryBytes: members.reduce((sum, agent) => sum + (memoryBytes(agent.resources.memory) ?? 0) * agent.replicas, 0),
                 },
+                agents: members.map((agent) => ({
+                    name: agent.name,
+                    replicas: agent.replicas,
+                    cpuMillis: cpuMillis(agent.resources.cpu) ?? 0,
+                    memoryBytes: memoryBytes(agent.resources.memory) ?? 0,
+                    egressHosts: agent.egress,
+                })),
+                kata: features.kata,
             },
             opts,
         );
@@ -171,7 +187,8 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
             new AgentMeshPolicy(
                 `mesh-${namespace}`,
                 { namespace, egressHosts: [...new Set(members.flatMap((agent) => agent.egress))].sort(), mcpGatewayNamespace },
-                { ...opts, dependsOn: [guards] },
+                // The Sidecar and ServiceEntry kinds exist only once the mesh has installed its CRDs.
+                { ...opts, dependsOn: mesh ? [guards, mesh] : [guards] },
             );
         }
         for (const agentCfg of members) {
@@ -185,8 +202,9 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
                     mesh: features.envoy,
                     trustDomain: cfg.identity.trustDomain,
                     mcpGatewayUrl: gateway?.url,
+                    clusterName: cfg.identity.clusterName,
                 },
-                { ...opts, dependsOn: [guards] },
+                { ...opts, dependsOn: isolation ? [guards, isolation] : [guards] },
             );
             if (features.cilium) {
                 new AgentEgressPolicy(
@@ -198,6 +216,8 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
                         egressHosts: agentCfg.egress,
                         platform: cfg.platform,
                         mcpGatewayNamespace,
+                        mesh: features.envoy,
+                        kata: features.kata,
                     },
                     { ...opts, dependsOn: [guards] },
                 );
@@ -213,7 +233,7 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
     }
 
     if (features.cilium && cfg.cilium.install) {
-        new CiliumInstall("cilium", { chart: cfg.charts.cilium }, opts);
+        new CiliumInstall("cilium", { chart: cfg.charts.cilium, namespace: cfg.cilium.namespace }, opts);
     }
 
     const falco = features.falco
@@ -259,7 +279,11 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
     }
 
     if (cfg.monitoring && enabledTools(features).length > 0) {
-        new ToolHealth("tool-health", { namespace: cfg.platformNamespace, platform: cfg.platform, tools: enabledTools(features) }, { ...opts, dependsOn: [platformNamespace] });
+        new ToolHealth(
+            "tool-health",
+            { namespace: cfg.platformNamespace, platform: cfg.platform, tools: enabledTools(features), ciliumNamespace: cfg.cilium.namespace },
+            { ...opts, dependsOn: [platformNamespace] },
+        );
     }
 
     return {

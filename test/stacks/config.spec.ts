@@ -105,6 +105,8 @@ const CASES: readonly HostileCase[] = [
     { name: "zero replicas", stack: "dev", mutate: (r) => setAt(r, "agents[0].replicas", 0), key: "agent-security:agents[0].replicas", says: /./ },
     { name: "agents that are not a list", stack: "dev", mutate: (r) => setAt(r, "agents", "fetch-agent"), key: "agent-security:agents", says: /must be a list; got a string/ },
     { name: "Cilium install with the cilium flag off", stack: "ci", mutate: (r) => setAt(r, "cilium", { install: true }), key: "agent-security:cilium.install", says: /cilium flag on/ },
+    { name: "MCP server host outside the gateway's internal domain", stack: "ci", mutate: (r) => setAt(r, "mcpServers[0].host", "fetch.example.com"), key: "agent-security:mcpServers[0].host", says: /under the gateway's internal domain mcp.local/ },
+    { name: "rate-limit window Limitador cannot parse", stack: "ci", mutate: (r) => setAt(r, "mcpServers[0].tools.fetch_url.rateLimit.window", "100000s"), key: "agent-security:mcpServers[0].tools.fetch_url.rateLimit.window", says: /at most 5 digits/ },
     { name: "privileged port for an agent", stack: "dev", mutate: (r) => setAt(r, "agents[0].port", 80), key: "agent-security:agents[0].port", says: /NET_BIND_SERVICE/ },
 ];
 

@@ -39,16 +39,22 @@ describe("Pulumi.yaml", () => {
 });
 
 describe("policy pack config per stack", () => {
+    interface PackConfig {
+        readonly "baseline-apparmor"?: { platform?: string };
+        readonly "baseline-approved-registries"?: { approvedRegistries?: string[] };
+        readonly "baseline-kata-runtime"?: { profile?: string; kataRuntimeClasses?: string[] };
+        readonly "baseline-prod-tool-flags"?: { profile?: string; auditNamespace?: string };
+    }
     for (const stack of ["dev", "ci", "prod"] as const) {
-        it(`agrees with Pulumi.${stack}.yaml on profile, platform and registries`, function () {
+        it(`agrees with Pulumi.${stack}.yaml on profile, platform, registries and the audit namespace`, () => {
             const file = path.join(REPO_ROOT, "policy-pack", "config", `${stack}.json`);
-            if (!fs.existsSync(file)) this.skip();
-            const packConfig = JSON.parse(fs.readFileSync(file, "utf8")) as Record<string, unknown>;
-            const flat = (packConfig.all ?? packConfig) as { profile?: string; platform?: string; approvedRegistries?: string[] };
+            const pack = JSON.parse(fs.readFileSync(file, "utf8")) as PackConfig;
             const cfg = parseConfig(readStackConfig(stack), stack);
-            assert.equal(flat.profile, cfg.profile);
-            assert.equal(flat.platform, cfg.platform);
-            assert.deepEqual(flat.approvedRegistries, cfg.registries);
+            assert.equal(pack["baseline-apparmor"]?.platform, cfg.platform);
+            assert.deepEqual(pack["baseline-approved-registries"]?.approvedRegistries, [...cfg.registries]);
+            assert.equal(pack["baseline-kata-runtime"]?.profile, cfg.profile);
+            assert.equal(pack["baseline-prod-tool-flags"]?.profile, cfg.profile);
+            assert.equal(pack["baseline-prod-tool-flags"]?.auditNamespace, cfg.platformNamespace);
         });
     }
 });
