@@ -113,7 +113,7 @@ export async function runStack(
  */
 async function withPlainStackTraces<T>(work: () => Promise<T>): Promise<T> {
     const mapped = Error.prepareStackTrace;
-    Error.prepareStackTrace = undefined;
+    delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
     try {
         return await work();
     } finally {
@@ -184,10 +184,14 @@ export function manifestsOf(resources: readonly RecordedResource[]): Manifest[] 
         const inputs = resource.inputs;
         if (typeof inputs.apiVersion !== "string" || typeof inputs.kind !== "string") continue;
         const metadata = (inputs.metadata ?? {}) as Record<string, unknown>;
+        // A patch of an existing object (DeploymentPatch, NodePatch, a CustomResourcePatch of the
+        // Sail Istio) keeps its Patch kind on file, so `check` and reviewers never mistake it for
+        // a complete object (design.md section 9).
+        const isPatch = resource.type.endsWith("Patch") && !inputs.kind.endsWith("Patch");
         out.push({
             ...inputs,
             apiVersion: inputs.apiVersion,
-            kind: inputs.kind,
+            kind: isPatch ? `${inputs.kind}Patch` : inputs.kind,
             metadata: { ...metadata, name: typeof metadata.name === "string" ? metadata.name : resource.name },
         });
     }

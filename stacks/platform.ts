@@ -180,6 +180,7 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
                     egressHosts: agent.egress,
                 })),
                 kata: features.kata,
+                cilium: features.cilium,
             },
             opts,
         );

@@ -29,6 +29,8 @@ export interface AgentNamespaceArgs {
     readonly agents?: readonly AgentNamespaceMember[];
     /** Agents run under Kata: the in-pod spire-agent needs egress to the SPIRE server. */
     readonly kata?: boolean;
+    /** Cilium policies own DNS and internet egress (see agentNetworkPolicies). */
+    readonly cilium?: boolean;
 }
 
 /** Label of the default-revision sidecar injector (Sail `Istio` named `default`, istiod chart). */
@@ -83,6 +85,7 @@ export class AgentNamespace extends pulumi.ComponentResource {
             kata: args.kata ?? false,
             mcpGatewayNamespace: args.mcpGatewayNamespace,
             externalEgressAgents: (args.agents ?? []).filter((agent) => agent.egressHosts.length > 0).map((agent) => agent.name),
+            cilium: args.cilium ?? false,
         });
         for (const policy of policies) {
             new k8s.networking.v1.NetworkPolicy(

@@ -88,6 +88,8 @@ export interface AgentNetworkInput {
     readonly mcpGatewayNamespace?: string;
     /** Agents of the namespace that have external egress hosts. */
     readonly externalEgressAgents: readonly string[];
+    /** Cilium enforces the agents' egress (CiliumNetworkPolicy with an L7 DNS rule and toFQDNs). */
+    readonly cilium?: boolean;
 }
 
 export function agentNetworkPolicies(input: AgentNetworkInput): NamedNetworkPolicy[] {
@@ -96,8 +98,15 @@ export function agentNetworkPolicies(input: AgentNetworkInput): NamedNetworkPoli
         // adds to (policies are additive).
         { name: "default-deny", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
     ];
+    // Cilium adds up the allows of every policy that selects a pod, Kubernetes NetworkPolicies
+    // included, and an L4-only allow switches its L7 filter off. With Cilium on, a plain DNS allow
+    // would reopen every name (DNS exfiltration) and the 443-to-internet allow would make the
+    // toFQDNs allowlist moot, so both are left to the agent's CiliumNetworkPolicy.
+    const ciliumOwnsEgress = input.cilium === true;
     const dns = dnsPeer(input.platform);
-    policies.push({ name: "allow-dns", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [dns.peer], ports: tcpUdp(dns.port) }] } });
+    if (!ciliumOwnsEgress) {
+        policies.push({ name: "allow-dns", spec: { podSelector: {}, policyTypes: ["Egress"], egress: [{ to: [dns.peer], ports: tcpUdp(dns.port) }] } });
+    }
 
     if (input.mcpGatewayNamespace) {
         // The namespace holds only the MCP gateway; its listener ports are gateway config owned by
@@ -130,7 +139,7 @@ export function agentNetworkPolicies(input: AgentNetworkInput): NamedNetworkPoli
         });
     }
     const external = [...new Set(input.externalEgressAgents)].sort();
-    if (external.length > 0) {
+    if (external.length > 0 && !ciliumOwnsEgress) {
         // NetworkPolicy cannot name hosts. The host allowlist is enforced by the mesh
         // (REGISTRY_ONLY + ServiceEntry, from the sidecar, whose traffic leaves from the pod IP
         // and so also needs this rule) and by Cilium toFQDNs where those are on; this rule bounds

@@ -69,6 +69,11 @@ describe("agent namespace: network policies", () => {
             all.map((policy) => policy.name),
             ["default-deny", "allow-dns", "allow-mcp-gateway", "allow-istiod", "allow-spire-server", "allow-external-https"],
         );
+        assert.deepStrictEqual(
+            agentNetworkPolicies({ ...base, mesh: true, kata: true, mcpGatewayNamespace: "gateway-system", externalEgressAgents: ["a"], cilium: true }).map((policy) => policy.name),
+            ["default-deny", "allow-mcp-gateway", "allow-istiod", "allow-spire-server"],
+            "with Cilium on, DNS and internet egress are left to the CiliumNetworkPolicy (an L4-only allow would switch its filters off)",
+        );
         const istiod = all.find((policy) => policy.name === "allow-istiod")?.spec.egress?.[0];
         assert.deepStrictEqual(istiod?.ports, [{ protocol: "TCP", port: 15012 }]);
         const spire = all.find((policy) => policy.name === "allow-spire-server")?.spec.egress?.[0];

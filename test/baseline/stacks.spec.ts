@@ -125,11 +125,12 @@ for (const stack of STACKS) {
                         }
                     }
                     const names = policies.map((p) => p.metadata.name);
-                    assert.ok(names.includes("allow-dns"));
+                    // With Cilium on, its per-agent policy owns DNS and internet egress.
+                    assert.strictEqual(names.includes("allow-dns"), !run.config.features.cilium);
                     assert.strictEqual(names.includes("allow-istiod"), run.config.features.envoy);
                     assert.strictEqual(names.includes("allow-spire-server"), run.config.features.kata);
                     assert.strictEqual(names.includes("allow-mcp-gateway"), run.config.features.opa);
-                    assert.strictEqual(names.includes("allow-external-https"), members.some((agent) => agent.egress.length > 0));
+                    assert.strictEqual(names.includes("allow-external-https"), !run.config.features.cilium && members.some((agent) => agent.egress.length > 0));
 
                     const limitRange = ofKind(manifests, "LimitRange").find((m) => m.metadata.namespace === namespace);
                     const limit = obj((obj(limitRange?.spec).limits as unknown[] | undefined)?.[0]);

@@ -53,8 +53,8 @@ export interface SchemaAudit {
 /** Converts every schema in the folder without compiling it: the "nothing is silently dropped" check. */
 export function auditSchemaDir(dir?: string): SchemaAudit {
   const validator = loadSchemaValidator(dir);
-  if (!(validator instanceof UpstreamSchemaValidator)) throw new Error("unexpected validator implementation");
-  return validator.audit();
+  if (!(validator instanceof SupplementedValidator)) throw new Error("unexpected validator implementation");
+  return validator.upstream.audit();
 }
 
 /** `CRD_SCHEMAS_DIR` (resolved against the working directory) or `../shared/crds` next to the repo. */
@@ -71,9 +71,53 @@ export function loadSchemaValidator(dir?: string): SchemaValidator {
   const resolved = path.resolve(dir ?? defaultSchemaDir());
   const cached = validators.get(resolved);
   if (cached) return cached;
-  const validator = new UpstreamSchemaValidator(resolved, describeSource(dir));
+  const validator = new SupplementedValidator(new UpstreamSchemaValidator(resolved, describeSource(dir)), SUPPLEMENT_DIR);
   validators.set(resolved, validator);
   return validator;
+}
+
+/**
+ * Project-written JSON Schemas for kinds the shared folder lacks (each file says why it exists
+ * and what it was written from). They only answer for a kind the upstream folder does not know,
+ * so an upstream schema, once added to ../shared/crds, always wins.
+ */
+const SUPPLEMENT_DIR = path.join(REPO_ROOT, "test", "schemas");
+
+class SupplementedValidator implements SchemaValidator {
+  private readonly supplements = new Map<string, ValidateFunction>();
+
+  constructor(readonly upstream: UpstreamSchemaValidator, dir: string) {
+    if (!fs.existsSync(dir)) return;
+    const ajv = new Ajv({ allErrors: true, strict: true });
+    for (const file of fs.readdirSync(dir).filter((name) => name.endsWith(".schema.json")).sort()) {
+      const schema = JSON.parse(fs.readFileSync(path.join(dir, file), "utf8")) as JsonObject;
+      const properties = (schema.properties ?? {}) as { apiVersion?: { const?: string }; kind?: { const?: string } };
+      const apiVersion = properties.apiVersion?.const;
+      const kind = properties.kind?.const;
+      if (apiVersion === undefined || kind === undefined) {
+        throw new Error(`${path.join(dir, file)}: a supplementary schema must pin properties.apiVersion.const and properties.kind.const`);
+      }
+      this.supplements.set(`${apiVersion}/${kind}`, ajv.compile(schema));
+    }
+  }
+
+  knows(apiVersion: string, kind: string): boolean {
+    return this.upstream.knows(apiVersion, kind) || this.supplements.has(`${apiVersion}/${kind}`);
+  }
+
+  validate(manifest: Record<string, unknown>, options?: ValidateOptions): SchemaCheck {
+    const { apiVersion, kind } = manifest;
+    const supplement = typeof apiVersion === "string" && typeof kind === "string" && !this.upstream.knows(apiVersion, kind)
+      ? this.supplements.get(`${apiVersion}/${kind}`)
+      : undefined;
+    if (!supplement) return this.upstream.validate(manifest, options);
+    const ok = supplement(manifest) === true;
+    return {
+      ok,
+      errors: ok ? [] : formatErrors(supplement.errors ?? []).map((error) => `${apiVersion} ${kind} (project schema): ${error}`),
+      warnings: [`${apiVersion} ${kind} validated against the project's supplementary schema in test/schemas`],
+    };
+  }
 }
 
 function describeSource(dir: string | undefined): string {
