@@ -1,0 +1,668 @@
+// The tool policy's Rego (design.md section 7): one module per MCP server, generated from the typed
+// config, evaluated by Authorino for every request that reaches the MCP gateway through Istio's
+// ext-authz (with the request body). Pure: no Pulumi, no I/O, no clock; the same config gives the
+// same bytes, so a preview diff moves only when the config does.
+//
+// Shape of the output: a fixed, hand-written decision procedure interpreting one generated,
+// sorted constant (`_policy`: methods, prefix, tools and their argument rules). The procedure is
+// the same for every server except that it carries only the argument-rule comprehensions the
+// server's tools use, so the tests exercise one piece of logic against many configs.
+//
+// Three facts about how Authorino runs the text decide much of its form
+// (Kuadrant/authorino pkg/evaluators/authorization/opa.go, v0.27.0):
+//   - `cleanUpRegoDocument` deletes every match of `(\s)*package.*[;\n]+` anywhere in the text,
+//     not only a leading module declaration. A comment, a string or a config value containing that
+//     word would be cut out (and the policy would fail to compile, or worse, compile differently).
+//     The generator writes config strings with a `\u0070` escape for that letter and refuses to
+//     return text that still contains the word.
+//   - the query is `allow = object.get(data.authorino.authz["<uid>"], "allow", null)`: it
+//     evaluates the module's whole virtual document, i.e. every rule, for every request, at a few
+//     microseconds per rule. So the text has five rules, and no diagnostic rule (`deny_reason`):
+//     that would cost on every request, and Authorino shows nothing but "Unauthorized" on a
+//     denial anyway (the tests explain verdicts from the outside, see test/support/opa.ts).
+//   - the same query is type-checked against the module's document, and OPA types a function in
+//     it as a function, which `object.get` refuses ("rego_type_error: object.get: invalid
+//     argument(s)"; it appears to slip through only when some other rule's type is unknown, see
+//     `unifies`/`causedByNilType` in OPA's v1/ast/check.go). So the text defines no function;
+//     disjunctions are separate rule clauses or unions of comprehensions.
+import type { ArgumentRule, McpServerConfig, ToolSpec } from "../../stacks/config";
+import { urlAllowProblem } from "../../stacks/config";
+import { ISO_4217_CODES } from "./iso4217";
+import { toolPrefix } from "./manifests";
+
+/** JSON-RPC methods every server gets besides `tools/call` and `notifications/*`. */
+export const ALWAYS_ALLOWED_METHODS: readonly string[] = Object.freeze(["initialize", "ping", "tools/list"]);
+export const NOTIFICATION_PREFIX = "notifications/";
+/** HTTP methods of the streamable HTTP transport that carry no JSON-RPC message. */
+export const BODYLESS_HTTP_METHODS: readonly string[] = Object.freeze(["DELETE", "GET"]);
+
+// Regular expressions of the policy, Go RE2 syntax. They live here rather than in the Rego text
+// so that the text carries them as plain JSON-escaped strings (no raw-string quoting to get wrong).
+
+/**
+ * A URL argument, all of it: `https` (any case), `://`, a DNS-shaped host, an optional port of 1-5
+ * digits without a leading zero, a path, a query. Path and query use RFC 3986 unreserved
+ * characters, sub-delims, `:`, `/`, `?` (query only) and well-formed percent escapes. Nothing else
+ * matches, on purpose: `@` (userinfo, anywhere: parsers disagree on where an authority ends), `#`
+ * (a fragment is never sent, so it can only hide things), `\` (WHATWG reads it as `/`), `[` `]`
+ * (IPv6 literals), whitespace, control and non-ASCII characters; and `https:host`, `https:/host`,
+ * `https:///host`, an empty host, an empty port or `:0443`. Groups: host, port, path.
+ */
+export const URL_SHAPE = String.raw`^(?i:https)://([A-Za-z0-9.-]+)(?::([1-9][0-9]{0,4}))?((?:/(?:[A-Za-z0-9._~:!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)*)(?:\?(?:[A-Za-z0-9._~:/?!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)?$`;
+/** A `.` or `..` path segment, also percent-encoded, also followed by `;params`. */
+export const DOT_SEGMENT = String.raw`(?i)(?:^|/)(?:\.|%2e){1,2}(?:;[^/]*)?(?:/|$)`;
+/** `%2F` / `%5C` (encoded `/` and `\`), refused behind a path prefix. */
+export const ENCODED_SEPARATOR = String.raw`(?i)%(?:2f|5c)`;
+/**
+ * A JSON string with the whitespace after it and, in group 1, the colon that follows when the
+ * string is an object key.
+ */
+export const JSON_STRING_AND_COLON = String.raw`"(?:[^"\\]|\\.)*"[\t\n\r ]*(:?)`;
+/** A currency argument: three ASCII letters once trimmed, whatever the case. */
+export const CURRENCY_SHAPE = String.raw`^[A-Za-z]{3}$`;
+
+// ---------------------------------------------------------------------------------------------
+// The policy model: what the generated data section says, as TypeScript
+// ---------------------------------------------------------------------------------------------
+
+export interface UrlAllowEntry {
+    readonly host: string;
+    readonly port: number;
+    /** Path prefix without a trailing `/`; "" allows every path. */
+    readonly path: string;
+}
+
+export type ArgumentModel =
+    | { readonly type: "url"; readonly required: boolean; readonly hosts: Readonly<Record<string, readonly UrlAllowEntry[]>> }
+    | { readonly type: "enum" | "currency"; readonly required: boolean; readonly values: readonly string[] }
+    | { readonly type: "string"; readonly required: boolean; readonly pattern: string; readonly maxLength?: number }
+    | { readonly type: "number"; readonly required: boolean; readonly min?: number; readonly max?: number; readonly integer: boolean }
+    | { readonly type: "absent"; readonly required: false };
+
+export interface ToolModel {
+    readonly allowUnlisted: boolean;
+    readonly arguments: Readonly<Record<string, ArgumentModel>>;
+    /** Case-folded names of the listed arguments (see `foldArgumentName`). */
+    readonly foldedArguments: readonly string[];
+}
+
+export interface ToolPolicyModel {
+    readonly server: string;
+    /** The registration's tool prefix ("" when the gateway registers none). */
+    readonly prefix: string;
+    readonly extraMethods: readonly string[];
+    readonly tools: Readonly<Record<string, ToolModel>>;
+}
+
+/** Thrown for a config the policy cannot express faithfully; the message names the server and key. */
+export class ToolPolicyError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "ToolPolicyError";
+    }
+}
+
+const byCodeUnits = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+const sortedUnique = (values: Iterable<string>): string[] => [...new Set(values)].sort(byCodeUnits);
+
+/**
+ * Host, port and path prefix of a URL allow entry. The entry was validated by the config schema
+ * (`urlAllowProblem`); it is checked again because this function is also the policy's definition
+ * of an entry, and a malformed one must not turn into a broader rule.
+ */
+export function parseUrlAllowEntry(entry: string): UrlAllowEntry {
+    const problem = urlAllowProblem(entry);
+    if (problem) throw new ToolPolicyError(problem);
+    const url = new URL(entry);
+    const port = url.port === "" ? 443 : Number(url.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new ToolPolicyError(`"${entry}": port must be 1-65535`);
+    }
+    // A trailing slash names the same segment prefix as none: "/points/" and "/points" both allow
+    // "/points/x". "/" alone is no restriction.
+    const path = url.pathname.replace(/\/+$/, "");
+    return { host: url.hostname, port, path };
+}
+
+/**
+ * What Go's `encoding/json` treats as the same struct field name: ASCII case-insensitive, plus the
+ * two non-ASCII letters whose simple case folding reaches ASCII (U+017F long s, U+212A Kelvin). The
+ * Rego computes the same with `lower(replace(name, "\u017f", "s"))` (Go's `strings.ToLower` maps
+ * U+212A to "k").
+ */
+export function foldArgumentName(name: string): string {
+    return name.replace(/\u017f/g, "s").replace(/\u212a/g, "k").toLowerCase();
+}
+
+/**
+ * Config values are upper-cased here (JavaScript), request values by Go's strings.ToUpper in the
+ * policy. The two agree on ASCII. On the few letters where they differ ("\u00df" becomes "SS" here
+ * and stays itself in Go), the config value "\u00df" admits "ss" and not "\u00df": keep enum
+ * values ASCII where that matters.
+ */
+function normaliseEnumValue(value: string): string {
+    return value.trim().toUpperCase();
+}
+
+function argumentModel(where: string, rule: ArgumentRule): ArgumentModel {
+    switch (rule.type) {
+        case "url": {
+            const byHost = new Map<string, Map<string, UrlAllowEntry>>();
+            for (const entry of rule.allow) {
+                const parsed = parseUrlAllowEntry(entry);
+                const entries = byHost.get(parsed.host) ?? new Map<string, UrlAllowEntry>();
+                entries.set(`${parsed.port} ${parsed.path}`, parsed);
+                byHost.set(parsed.host, entries);
+            }
+            const hosts: Record<string, UrlAllowEntry[]> = {};
+            for (const host of sortedUnique(byHost.keys())) {
+                const entries = byHost.get(host) ?? new Map<string, UrlAllowEntry>();
+                hosts[host] = [...entries.values()].sort((a, b) => a.port - b.port || byCodeUnits(a.path, b.path));
+            }
+            return { type: "url", required: rule.optional !== true, hosts };
+        }
+        case "enum": {
+            const denied = new Set((rule.deny ?? []).map(normaliseEnumValue));
+            const values = sortedUnique(rule.allow.map(normaliseEnumValue)).filter((value) => !denied.has(value));
+            if (values.length === 0) throw new ToolPolicyError(`${where}: every allowed value is also denied, so the argument could never be given`);
+            return { type: "enum", required: rule.optional !== true, values };
+        }
+        case "currency": {
+            const iso = new Set(ISO_4217_CODES);
+            const allowed = rule.allow ? rule.allow.map(normaliseEnumValue) : ISO_4217_CODES;
+            const notIso = allowed.filter((code) => !iso.has(code));
+            if (notIso.length > 0) throw new ToolPolicyError(`${where}: ${notIso.join(", ")} ${notIso.length === 1 ? "is" : "are"} not ISO 4217 code(s)`);
+            const denied = new Set((rule.deny ?? []).map(normaliseEnumValue));
+            const values = sortedUnique(allowed).filter((code) => !denied.has(code));
+            if (values.length === 0) throw new ToolPolicyError(`${where}: every allowed currency is also denied, so the argument could never be given`);
+            return { type: "currency", required: rule.optional !== true, values };
+        }
+        case "string": {
+            // Anchored here, not in Rego: RE2 without the m flag matches `$` only at the very end,
+            // so "EUR\n" does not pass for "EUR".
+            const pattern = `^(?:${rule.pattern})$`;
+            return rule.maxLength === undefined
+                ? { type: "string", required: rule.optional !== true, pattern }
+                : { type: "string", required: rule.optional !== true, pattern, maxLength: rule.maxLength };
+        }
+        case "number": {
+            for (const [key, bound] of [["min", rule.min], ["max", rule.max]] as const) {
+                if (bound !== undefined && !Number.isFinite(bound)) throw new ToolPolicyError(`${where}.${key}: must be a finite number`);
+            }
+            return {
+                type: "number",
+                required: rule.optional !== true,
+                integer: rule.integer === true,
+                ...(rule.min === undefined ? {} : { min: rule.min }),
+                ...(rule.max === undefined ? {} : { max: rule.max }),
+            };
+        }
+        case "absent":
+            return { type: "absent", required: false };
+    }
+}
+
+function toolModel(where: string, tool: ToolSpec): ToolModel {
+    const names = sortedUnique(Object.keys(tool.arguments));
+    const folded = new Map<string, string>();
+    const args: Record<string, ArgumentModel> = {};
+    for (const name of names) {
+        const key = foldArgumentName(name);
+        const clash = folded.get(key);
+        if (clash !== undefined) {
+            // An MCP server decoding into a struct could not tell the two apart, so their two rules
+            // would guard one value.
+            throw new ToolPolicyError(`${where}.arguments: "${clash}" and "${name}" differ only in letter case`);
+        }
+        folded.set(key, name);
+        const rule = tool.arguments[name];
+        if (rule !== undefined) args[name] = argumentModel(`${where}.arguments.${name}`, rule);
+    }
+    return { allowUnlisted: tool.allowUnlistedArguments === true, arguments: args, foldedArguments: sortedUnique(folded.keys()) };
+}
+
+/** The data the generated Rego carries for one server: sorted, validated, independent of key order. */
+export function toolPolicyModel(server: McpServerConfig): ToolPolicyModel {
+    const where = `mcpServers[${server.name}]`;
+    const extraMethods = sortedUnique(server.extraMethods);
+    if (extraMethods.includes("tools/call")) {
+        throw new ToolPolicyError(`${where}.extraMethods: tools/call cannot be allowed wholesale; list the tools and their arguments under tools`);
+    }
+    const toolNames = sortedUnique(Object.keys(server.tools));
+    if (toolNames.length === 0) throw new ToolPolicyError(`${where}.tools: must list at least one tool`);
+    const tools: Record<string, ToolModel> = {};
+    for (const name of toolNames) {
+        const tool = server.tools[name];
+        if (tool !== undefined) tools[name] = toolModel(`${where}.tools.${name}`, tool);
+    }
+    return { server: server.name, prefix: toolPrefix(server), extraMethods, tools };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rego literals
+// ---------------------------------------------------------------------------------------------
+
+/** A Rego set literal; JSON has none. */
+export class RegoSet {
+    readonly members: readonly string[];
+    constructor(members: Iterable<string>) {
+        this.members = sortedUnique(members);
+    }
+}
+
+export type RegoTerm = string | number | boolean | null | RegoSet | readonly RegoTerm[] | { readonly [key: string]: RegoTerm };
+
+const MODULE_KEYWORD = "package";
+
+/**
+ * A Rego string literal: JSON escaping (Rego strings use the same escapes), every non-ASCII
+ * character as `\uXXXX` so the text is plain ASCII, and the module keyword spelled with an escape
+ * so Authorino's clean-up cannot cut it (see the file comment).
+ */
+export function regoString(value: string): string {
+    const json = JSON.stringify(value).replace(/[\u007f-\uffff]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return json.split(MODULE_KEYWORD).join("\\u0070ackage");
+}
+
+function regoNumber(value: number): string {
+    if (!Number.isFinite(value)) throw new ToolPolicyError(`${value} is not a finite number`);
+    return JSON.stringify(value);
+}
+
+function isScalar(term: RegoTerm): boolean {
+    return term === null || typeof term !== "object";
+}
+
+function isInline(term: RegoTerm): boolean {
+    if (isScalar(term)) return true;
+    if (term instanceof RegoSet) return term.members.length <= 8;
+    if (Array.isArray(term)) return (term as readonly RegoTerm[]).every(isInline);
+    const values = Object.values(term as { readonly [key: string]: RegoTerm });
+    return values.length <= 4 && values.every(isScalar);
+}
+
+const SET_MEMBERS_PER_LINE = 12;
+
+/** Deterministic Rego text for a term: object keys and set members sorted, tabs for nesting. */
+export function regoLiteral(term: RegoTerm, depth = 0): string {
+    if (term === null) return "null";
+    if (typeof term === "string") return regoString(term);
+    if (typeof term === "number") return regoNumber(term);
+    if (typeof term === "boolean") return term ? "true" : "false";
+    const inner = "\t".repeat(depth + 1);
+    const outer = "\t".repeat(depth);
+    if (term instanceof RegoSet) {
+        if (term.members.length === 0) return "set()";
+        const members = term.members.map(regoString);
+        if (members.length <= 8) return `{${members.join(", ")}}`;
+        const lines: string[] = [];
+        for (let i = 0; i < members.length; i += SET_MEMBERS_PER_LINE) lines.push(`${inner}${members.slice(i, i + SET_MEMBERS_PER_LINE).join(", ")},`);
+        return `{\n${lines.join("\n")}\n${outer}}`;
+    }
+    if (Array.isArray(term)) {
+        const items = term as readonly RegoTerm[];
+        if (items.length === 0) return "[]";
+        if (items.every(isInline)) return `[${items.map((item) => regoLiteral(item, depth)).join(", ")}]`;
+        return `[\n${items.map((item) => `${inner}${regoLiteral(item, depth + 1)},`).join("\n")}\n${outer}]`;
+    }
+    const object = term as { readonly [key: string]: RegoTerm };
+    const keys = Object.keys(object).sort(byCodeUnits);
+    if (keys.length === 0) return "{}";
+    const entries = keys.map((key) => `${regoString(key)}: ${regoLiteral(object[key] ?? null, depth + 1)}`);
+    if (isInline(term)) return `{${entries.join(", ")}}`;
+    return `{\n${entries.map((entry) => `${inner}${entry},`).join("\n")}\n${outer}}`;
+}
+
+/** A rule's payload in the generated data: what its type needs, nothing else. */
+function rulePayload(rule: Exclude<ArgumentModel, { type: "absent" }>): RegoTerm {
+    switch (rule.type) {
+        case "url": {
+            const hosts: Record<string, RegoTerm> = {};
+            // Ports as strings: the URL pattern only admits canonical digits, so comparing the text
+            // is exact and needs no to_number per request.
+            for (const [host, entries] of Object.entries(rule.hosts)) hosts[host] = entries.map((entry) => ({ path: entry.path, port: String(entry.port) }));
+            return { hosts };
+        }
+        case "enum":
+        case "currency":
+            return { values: new RegoSet(rule.values) };
+        case "string":
+            return { pattern: rule.pattern, ...(rule.maxLength === undefined ? {} : { max_length: rule.maxLength }) };
+        case "number":
+            return { integer: rule.integer, ...(rule.min === undefined ? {} : { min: rule.min }), ...(rule.max === undefined ? {} : { max: rule.max }) };
+    }
+}
+
+/**
+ * The `_policy` constant. Per tool: `names` (listed arguments), `required` (names that must be
+ * present), `rules` (payloads grouped by rule type, then argument name; an `absent` argument is
+ * listed but has no payload, so when present it never passes), `folded` (see foldArgumentName) and
+ * `allow_unlisted`.
+ */
+export function policyTerm(model: ToolPolicyModel): RegoTerm {
+    const tools: Record<string, RegoTerm> = {};
+    for (const [name, tool] of Object.entries(model.tools)) {
+        const rules: Record<string, Record<string, RegoTerm>> = {};
+        const required: string[] = [];
+        for (const [arg, rule] of Object.entries(tool.arguments)) {
+            if (rule.required) required.push(arg);
+            if (rule.type === "absent") continue;
+            const byType = rules[rule.type] ?? {};
+            byType[arg] = rulePayload(rule);
+            rules[rule.type] = byType;
+        }
+        tools[name] = {
+            allow_unlisted: tool.allowUnlisted,
+            folded: new RegoSet(tool.foldedArguments),
+            names: new RegoSet(Object.keys(tool.arguments)),
+            required: new RegoSet(required),
+            rules,
+        };
+    }
+    return {
+        methods: new RegoSet([...ALWAYS_ALLOWED_METHODS, ...model.extraMethods]),
+        prefix: model.prefix,
+        server: model.server,
+        tools,
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The generated text
+// ---------------------------------------------------------------------------------------------
+
+const rx = regoString;
+
+const HEADER = `import rego.v1
+
+# agent-security tool policy for one MCP server. Generated by components/gateway/rego.ts from the
+# stack's mcpServers config; regenerate instead of editing. Contract: design.md section 7.
+#
+# Authorino puts its own module declaration and \`default allow = false\` in front of this text and
+# grants a request only when \`allow\` is true. A request is allowed through one of the \`allow\`
+# clauses below or not at all; nothing is allowed because a deny rule failed to match.
+#
+# Authorino's query (object.get on the module's document) evaluates every rule of the module for
+# every request and is type-checked against all of them: hence few rules, and no functions (a
+# function fails that type check unless another rule's type happens to be unknown).
+`;
+
+const TOOL_CALL_HEAD = `
+# ---------------------------------------------------------------------------------------------
+# The decision
+# ---------------------------------------------------------------------------------------------
+
+# Streamable HTTP: GET opens the server's event stream and DELETE ends the session. Neither carries
+# a JSON-RPC message, so neither may carry a body, and neither is a tool call.
+allow if {
+	_req.method in ${regoLiteral(new RegoSet(BODYLESS_HTTP_METHODS))}
+	_req.body == ""
+	not "x-mcp-toolname" in object.keys(_req.headers)
+}
+
+# The MCP router sets x-mcp-method and x-mcp-toolname, and the RateLimitPolicy and the AuthPolicy
+# key on them. A header that disagrees with the body would get a request counted and authorised as
+# one thing and executed as another, so each clause below requires: x-mcp-method absent or equal
+# to the body's method; x-mcp-toolname absent, except on tools/call, where it decides the tool
+# (see _call).
+
+# initialize, ping, tools/list, and the server's extraMethods.
+allow if {
+	_rpc.method in _policy.methods
+	object.get(_req.headers, "x-mcp-method", _rpc.method) == _rpc.method
+	not "x-mcp-toolname" in object.keys(_req.headers)
+}
+
+# Notifications carry no tool call and get no answer.
+allow if {
+	startswith(_rpc.method, ${rx(NOTIFICATION_PREFIX)})
+	object.get(_req.headers, "x-mcp-method", _rpc.method) == _rpc.method
+	not "x-mcp-toolname" in object.keys(_req.headers)
+}
+
+# tools/call: the name denotes at least one listed tool, and for every tool it denotes: every
+# required argument is present, every listed argument present passes its rule, and an unlisted
+# argument is there only if the tool takes unlisted arguments and it is not a case variant of a
+# listed one (Go's encoding/json matches struct fields case-insensitively, with Unicode simple
+# folding: U+017F reads as "s", U+212A as "k"; an MCP server in Go would take "URL" for "url").
+allow if {
+	_rpc.method == "tools/call"
+	object.get(_req.headers, "x-mcp-method", "tools/call") == "tools/call"
+	arguments := _call.arguments
+	present := object.keys(arguments)
+	every tool in _call.tools {
+		spec := _policy.tools[tool]
+		count(spec.required - present) == 0
+`;
+
+const RULES_INTRO = `		rules := spec.rules
+
+		# Argument rules, one set of passing argument names per rule type. A field only some rule
+		# types have is read with object.get: the type checker knows _policy's exact shape, and a
+		# server without, say, a string rule would otherwise fail to compile here.
+
+`;
+
+/** The argument-rule comprehension of each rule type; a server gets only the ones its tools use. */
+const RULE_BLOCKS: Readonly<Record<Exclude<ArgumentRule["type"], "absent">, { readonly variable: string; readonly text: string }>> = {
+    url: {
+        variable: "urls_ok",
+        text: `		# URLs are parsed, never prefix-matched as text. The pattern admits https (any case), "://",
+		# a DNS-shaped host, an optional port without leading zeros, then path and query in RFC 3986
+		# characters with well-formed percent escapes; so no "@" anywhere (userinfo: parsers
+		# disagree on where an authority ends), no "#" (a fragment is never sent and can only hide
+		# things), no "\\" (WHATWG reads it as "/"), no "[" "]" (IPv6 literals), no whitespace,
+		# control or non-ASCII character, and no "https:host", "https:/host", "https:///host",
+		# empty host or empty port. The host is looked up lower-cased in the allowlist (a map: the
+		# cost does not grow with the list), and config admits only lower-case DNS names there, so
+		# IP literals in any notation, trailing dots and percent-encoded hosts never match. The port
+		# (compared as written, which the pattern keeps canonical) is the entry's, 443 unless it
+		# names one. The path holds no "." or ".." segment (also percent-encoded, also followed by
+		# ";params", which some servers strip before resolving) and matches the entry's prefix by
+		# whole segments: /points allows /points and /points/x, not /pointsx. Behind a prefix an
+		# encoded "/" or "\\" is refused: a server that decodes before routing would see other
+		# segments than this check did.
+		urls_ok := {name |
+			some name, rule in object.get(rules, "url", {})
+			url := arguments[name]
+			is_string(url)
+			parts := regex.find_all_string_submatch_n(${rx(URL_SHAPE)}, url, 1)[0]
+			path := parts[3]
+			not regex.match(${rx(DOT_SEGMENT)}, path)
+			some allowed in object.get(object.get(rule, "hosts", {}), lower(parts[1]), [])
+			allowed.port == object.get({"": "443"}, parts[2], parts[2])
+			startswith(concat("", [path, "/"]), concat("", [allowed.path, "/"]))
+			count([path | allowed.path != ""; regex.match(${rx(ENCODED_SEPARATOR)}, path)]) == 0
+		}
+
+`,
+    },
+    enum: {
+        variable: "enums_ok",
+        text: `		# Enums compare after trimming and upper-casing; anything but a string is refused.
+		enums_ok := {name |
+			some name, rule in object.get(rules, "enum", {})
+			value := arguments[name]
+			is_string(value)
+			upper(trim_space(value)) in object.get(rule, "values", set())
+		}
+
+`,
+    },
+    currency: {
+        variable: "currencies_ok",
+        text: `		# The ISO 4217 codes the rule allows (its allow list, minus its deny list). The shape check
+		# keeps letters that upper-case to ASCII ("\\u017f" becomes "S") from passing as a code.
+		currencies_ok := {name |
+			some name, rule in object.get(rules, "currency", {})
+			value := arguments[name]
+			is_string(value)
+			code := trim_space(value)
+			regex.match(${rx(CURRENCY_SHAPE)}, code)
+			upper(code) in object.get(rule, "values", set())
+		}
+
+`,
+    },
+    string: {
+        variable: "strings_ok",
+        text: `		# The pattern is anchored by the generator; the length counts Unicode code points.
+		strings_ok := {name |
+			some name, rule in object.get(rules, "string", {})
+			value := arguments[name]
+			is_string(value)
+			count(value) <= object.get(rule, "max_length", count(value))
+			regex.match(object.get(rule, "pattern", "^$"), value)
+		}
+
+`,
+    },
+    number: {
+        variable: "numbers_ok",
+        text: `		# JSON numbers only ("5" is a string); bounds inclusive.
+		numbers_ok := {name |
+			some name, rule in object.get(rules, "number", {})
+			value := arguments[name]
+			is_number(value)
+			value >= object.get(rule, "min", value)
+			value <= object.get(rule, "max", value)
+			count([value | object.get(rule, "integer", false); floor(value) != value]) == 0
+		}
+
+`,
+    },
+};
+
+const TOOL_CALL_TAIL = `		count((present & spec.names) - passing) == 0
+
+		unlisted := present - spec.names
+		count([name | some name in unlisted; not spec.allow_unlisted]) == 0
+		count([name | some name in unlisted; lower(replace(name, "\\u017f", "s")) in spec.folded]) == 0
+	}
+}
+
+`;
+
+const REQUEST = `# ---------------------------------------------------------------------------------------------
+# The request as Authorino describes it
+# ---------------------------------------------------------------------------------------------
+
+# Authorino's well-known attributes (input.request) are the source; the deprecated Envoy view
+# (input.context.request.http) stands in for an attribute the well-known view lacks. When both
+# views carry an attribute, the values must be equal, or _req is undefined, and every allow clause
+# needs _req.
+_req := {"method": method, "body": body, "headers": headers} if {
+	well_known := object.get(input, "request", {})
+	envoy := object.get(input, ["context", "request", "http"], {})
+
+	method := object.get(well_known, "method", object.get(envoy, "method", null))
+	object.get(envoy, "method", method) == method
+	is_string(method)
+
+	# Authorino omits an empty body.
+	body := object.get(well_known, "body", object.get(envoy, "body", ""))
+	object.get(envoy, "body", body) == body
+	is_string(body)
+
+	# Header names are lower-case in both views.
+	headers := object.get(well_known, "headers", object.get(envoy, "headers", {}))
+	object.get(envoy, "headers", headers) == headers
+	is_object(headers)
+
+	# With Istio's packAsBytes the body arrives base64-encoded in raw_body, which this policy does
+	# not read; such a request must not pass as bodyless.
+	object.get(well_known, "raw_body", "") == ""
+	object.get(envoy, "raw_body", "") == ""
+}
+
+# One JSON-RPC 2.0 request or notification in a POST body.
+_rpc := message if {
+	_req.method == "POST"
+
+	# Envoy marks a body it cut at maxRequestBytes (allowPartialMessage: true); a cut body is
+	# refused even when the cut happens to leave valid JSON behind.
+	lower(object.get(_req.headers, "x-envoy-auth-partial-body", "false")) != "true"
+
+	# Undefined unless the text is exactly one JSON value: empty, truncated, two concatenated
+	# values or a byte order mark all fail here. Arrays (batches) fail is_object.
+	message := json.unmarshal(_req.body)
+	is_object(message)
+
+	# Nothing outside the envelope, which also refuses case variants ("Method") that a
+	# case-insensitive decoder downstream would read as envelope members.
+	count(object.keys(message) - {"id", "jsonrpc", "method", "params"}) == 0
+	message.jsonrpc == "2.0"
+	is_string(message.method)
+	type_name(object.get(message, "id", 0)) in {"number", "string"}
+	is_object(object.get(message, "params", {}))
+
+	# OPA's decoder keeps the last of duplicate keys; a router or MCP server on the path may keep
+	# the first and act on a message this policy never saw. So every key written in the text must
+	# survive in the parsed value. Replacing every JSON string (scanned in order, so never from
+	# inside one), with the whitespace after it, by the colon that follows it if any, leaves one
+	# colon per key: outside strings, valid JSON has colons only after keys. The text parsed
+	# already, so the count is exact. Escaped spellings of one key ("m\\u0065thod") count as
+	# duplicates too.
+	keys_written := strings.count(regex.replace(_req.body, ${rx(JSON_STRING_AND_COLON)}, "$1"), ":")
+	keys_parsed := sum([count(node) | walk(message, [_, node]); is_object(node)])
+	keys_written == keys_parsed
+}
+
+# A tools/call's params. Behind the MCP gateway the body names a tool as the client sees it (prefix
+# + tool) or, once the router has rewritten it, as the server does; which one ext-authz sees
+# depends on the Envoy filter order (docs: upstream-apis 3.4, unverified). Exactly these two
+# spellings denote a listed tool, byte for byte. Without the router's header, a name that denotes
+# two tools ("x" and "<prefix>x" both listed) must satisfy the rules of both. No arguments member
+# counts as no arguments, which passes only when no rule requires one.
+_call := {"name": name, "tools": tools, "arguments": arguments} if {
+	_rpc.method == "tools/call"
+	params := _rpc.params
+	count(object.keys(params) - {"_meta", "arguments", "name"}) == 0
+	is_object(object.get(params, "_meta", {}))
+	name := params.name
+	is_string(name)
+
+	# The two spellings; trim_prefix leaves a name without the prefix as it is. Once the router
+	# has run, its x-mcp-toolname is the upstream name of the tool that will run: then that is the
+	# tool, and the body must name it in one of the two spellings.
+	spellings := {name, trim_prefix(name, _policy.prefix)}
+	router_tool := object.get(_req.headers, "x-mcp-toolname", null)
+	tools := {tool | some tool in spellings; _policy.tools[tool]; router_tool in {null, tool}}
+	count(tools) > 0
+
+	arguments := object.get(params, "arguments", {})
+	is_object(arguments)
+}
+`;
+
+/**
+ * The tools/call decision, with only the rule-type comprehensions this server's tools use: every
+ * comprehension costs on every tool call, and OPA evaluates them whether or not a tool has such a
+ * rule. The rest of the text is the same for every server.
+ */
+function toolCallText(model: ToolPolicyModel): string {
+    const used = new Set<string>();
+    for (const tool of Object.values(model.tools)) for (const rule of Object.values(tool.arguments)) used.add(rule.type);
+    const types = (Object.keys(RULE_BLOCKS) as (keyof typeof RULE_BLOCKS)[]).filter((type) => used.has(type));
+    const blocks = types.map((type) => RULE_BLOCKS[type]);
+    const passing = blocks.length === 0 ? "set()" : blocks.map((block) => block.variable).join(" | ");
+    const rules = blocks.length === 0 ? "" : `${RULES_INTRO}${blocks.map((block) => block.text).join("")}`;
+    return `${TOOL_CALL_HEAD}${rules}\t\tpassing := ${passing}\n${TOOL_CALL_TAIL}`;
+}
+
+/** The Rego module for one MCP server: `import rego.v1` first, no module declaration, no default. */
+export function generateToolPolicyRego(server: McpServerConfig): string {
+    const model = toolPolicyModel(server);
+    const text = `${HEADER}
+# ---------------------------------------------------------------------------------------------
+# Configuration (generated, sorted)
+# ---------------------------------------------------------------------------------------------
+
+_policy := ${regoLiteral(policyTerm(model))}
+${toolCallText(model)}${REQUEST}`;
+    if (text.includes(MODULE_KEYWORD)) {
+        // regoString escapes config values, so only a generator bug gets here.
+        throw new ToolPolicyError(`generated Rego for ${model.server} contains the word "${MODULE_KEYWORD}", which Authorino would cut out`);
+    }
+    return text;
+}
