@@ -170,7 +170,7 @@ describe("McpGateway", () => {
     });
 
     describe("prod (openshift)", () => {
-        describeGateway("prod", { publicHost: "mcp.agents.example.com", gatewayClassName: "openshift-default" });
+        describeGateway("prod", { publicHost: "mcp.agents.example.com", gatewayClassName: "istio" });
 
         it("installs Kuadrant through OLM, not Helm", async () => {
             const run = await render("prod");
