@@ -149,7 +149,7 @@ export class McpGateway extends pulumi.ComponentResource {
         const rates = rateLimitPolicyManifest(args.servers);
         if (rates) custom("rate-limits", rates, [kuadrantInstall, gateway]);
 
-        new ToolPolicy(`${name}-tool-policy`, { servers: args.servers, namespace: GATEWAY_NAMESPACE }, child(kuadrantInstall, namespace));
+        new ToolPolicy(`${name}-tool-policy`, { servers: args.servers, namespace: GATEWAY_NAMESPACE, publicHost: args.publicHost }, child(kuadrantInstall, namespace));
         if (args.meshExtAuthz) custom("ext-authz", extAuthzPolicyManifest(), [gateway]);
 
         this.url = `http://${args.publicHost}:${MCP_GATEWAY_PORT}/mcp`;

@@ -334,35 +334,135 @@ function rulePayload(rule: Exclude<ArgumentModel, { type: "absent" }>): RegoTerm
 }
 
 /**
- * The `_policy` constant. Per tool: `names` (listed arguments), `required` (names that must be
- * present), `rules` (payloads grouped by rule type, then argument name; an `absent` argument is
- * listed but has no payload, so when present it never passes), `folded` (see foldArgumentName) and
- * `allow_unlisted`.
+ * One tool's entry in `_policy.tools`: `upstream` (the name the MCP server knows the tool by, which
+ * is what the router writes into x-mcp-toolname), `names` (listed arguments), `required` (names
+ * that must be present), `rules` (payloads grouped by rule type, then argument name; an `absent`
+ * argument is listed but has no payload, so when present it never passes), `folded` (see
+ * foldArgumentName) and `allow_unlisted`.
+ */
+function toolTerm(upstream: string, tool: ToolModel): RegoTerm {
+    const rules: Record<string, Record<string, RegoTerm>> = {};
+    const required: string[] = [];
+    for (const [arg, rule] of Object.entries(tool.arguments)) {
+        if (rule.required) required.push(arg);
+        if (rule.type === "absent") continue;
+        const byType = rules[rule.type] ?? {};
+        byType[arg] = rulePayload(rule);
+        rules[rule.type] = byType;
+    }
+    return {
+        allow_unlisted: tool.allowUnlisted,
+        folded: new RegoSet(tool.foldedArguments),
+        names: new RegoSet(Object.keys(tool.arguments)),
+        required: new RegoSet(required),
+        rules,
+        upstream,
+    };
+}
+
+/**
+ * The `_policy` constant of one server: `methods` (allowed besides tools/call and notifications),
+ * `prefix` (the registration's, stripped from a client-facing name), `tools` keyed by the server's
+ * own tool names (see toolTerm).
  */
 export function policyTerm(model: ToolPolicyModel): RegoTerm {
     const tools: Record<string, RegoTerm> = {};
-    for (const [name, tool] of Object.entries(model.tools)) {
-        const rules: Record<string, Record<string, RegoTerm>> = {};
-        const required: string[] = [];
-        for (const [arg, rule] of Object.entries(tool.arguments)) {
-            if (rule.required) required.push(arg);
-            if (rule.type === "absent") continue;
-            const byType = rules[rule.type] ?? {};
-            byType[arg] = rulePayload(rule);
-            rules[rule.type] = byType;
-        }
-        tools[name] = {
-            allow_unlisted: tool.allowUnlisted,
-            folded: new RegoSet(tool.foldedArguments),
-            names: new RegoSet(Object.keys(tool.arguments)),
-            required: new RegoSet(required),
-            rules,
-        };
-    }
+    for (const [name, tool] of Object.entries(model.tools)) tools[name] = toolTerm(name, tool);
     return {
         methods: new RegoSet([...ALWAYS_ALLOWED_METHODS, ...model.extraMethods]),
         prefix: model.prefix,
         server: model.server,
+        tools,
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The gateway's public host
+// ---------------------------------------------------------------------------------------------
+
+/** A tool as a client names it at the gateway's public host, and where that name leads. */
+export interface GatewayToolModel {
+    readonly server: string;
+    /** The server's own name for the tool (the router strips the prefix to get it). */
+    readonly upstream: string;
+    readonly tool: ToolModel;
+}
+
+export interface GatewayPolicyModel {
+    /** Registration prefix to server name; no prefix is a prefix of another (see gatewayPolicyModel). */
+    readonly prefixes: Readonly<Record<string, string>>;
+    /** Keyed by the client-facing name `<prefix><tool>`, sorted. */
+    readonly tools: Readonly<Record<string, GatewayToolModel>>;
+}
+
+/**
+ * The data of the policy at the gateway's public host: every server's tools under their
+ * client-facing names, each server's rules built by toolPolicyModel (so exactly the rules its own
+ * AuthConfig enforces).
+ *
+ * Prefixes must be prefix-free: when one server's prefix starts another's (`a_` and `a_b_`, or two
+ * equal ones), `a_b_x` is both `a_`'s tool `b_x` and `a_b_`'s tool `x`, and which server runs it is
+ * the router's choice, not visible here. Requiring every interpretation to pass is not enough: an
+ * interpretation naming a tool the config does not list (the router could pick that server, whose
+ * real tool this policy has never seen) would have to deny too, and a config with that hazard is
+ * better refused at preview than made to deny at run time. So the config is refused, naming both
+ * servers. Prefix-free prefixes give every client-facing name at most one server and tool.
+ */
+export function gatewayPolicyModel(servers: readonly McpServerConfig[]): GatewayPolicyModel {
+    if (servers.length === 0) throw new ToolPolicyError("gateway tool policy: needs at least one MCP server");
+    const models = [...servers].sort((a, b) => byCodeUnits(a.name, b.name)).map(toolPolicyModel);
+    const prefixes: Record<string, string> = {};
+    const seen = new Set<string>();
+    for (const model of models) {
+        if (seen.has(model.server)) throw new ToolPolicyError(`mcpServers[${model.server}]: listed twice`);
+        seen.add(model.server);
+    }
+    for (const [i, a] of models.entries()) {
+        for (const b of models.slice(i + 1)) {
+            const [shorter, longer] = a.prefix.length <= b.prefix.length ? [a, b] : [b, a];
+            if (longer.prefix.startsWith(shorter.prefix)) {
+                throw new ToolPolicyError(
+                    `mcpServers[${shorter.server}] and mcpServers[${longer.server}]: tool prefix "${shorter.prefix}" ${shorter.prefix === longer.prefix ? "equals" : "starts"} "${longer.prefix}", so a client-facing tool name could belong to either server; give them prefixes where neither starts the other`,
+                );
+            }
+        }
+        prefixes[a.prefix] = a.server;
+    }
+    const byName = new Map<string, GatewayToolModel>();
+    for (const model of models) {
+        for (const [upstream, tool] of Object.entries(model.tools)) {
+            const name = `${model.prefix}${upstream}`;
+            // Unreachable with prefix-free prefixes; checked so that a future change to the check
+            // above cannot make one server's rules silently replace another's.
+            const clash = byName.get(name);
+            if (clash !== undefined) throw new ToolPolicyError(`mcpServers[${clash.server}] and mcpServers[${model.server}]: both expose the tool name ${name}`);
+            byName.set(name, { server: model.server, upstream, tool });
+        }
+    }
+    const tools: Record<string, GatewayToolModel> = {};
+    for (const name of sortedUnique(byName.keys())) {
+        const tool = byName.get(name);
+        if (tool !== undefined) tools[name] = tool;
+    }
+    const sortedPrefixes: Record<string, string> = {};
+    for (const prefix of sortedUnique(Object.keys(prefixes))) sortedPrefixes[prefix] = prefixes[prefix] ?? "";
+    return { prefixes: sortedPrefixes, tools };
+}
+
+/**
+ * The `_policy` constant at the public host, in the per-server shape so that the same decision
+ * procedure reads it: `tools` keyed by client-facing names, `prefix` empty (those names are
+ * already what the body must say; nothing is stripped, so a bare `<tool>`, which could be any
+ * server's, names nothing), `methods` only the always-allowed ones (why: GATEWAY_HEADER).
+ * `servers` (prefix to server) is for the reader; no rule reads it.
+ */
+export function gatewayPolicyTerm(model: GatewayPolicyModel): RegoTerm {
+    const tools: Record<string, RegoTerm> = {};
+    for (const [name, entry] of Object.entries(model.tools)) tools[name] = toolTerm(entry.upstream, entry.tool);
+    return {
+        methods: new RegoSet(ALWAYS_ALLOWED_METHODS),
+        prefix: "",
+        servers: { ...model.prefixes },
         tools,
     };
 }
@@ -373,12 +473,7 @@ export function policyTerm(model: ToolPolicyModel): RegoTerm {
 
 const rx = regoString;
 
-const HEADER = `import rego.v1
-
-# agent-security tool policy for one MCP server. Generated by components/gateway/rego.ts from the
-# stack's mcpServers config; regenerate instead of editing. Contract: design.md section 7.
-#
-# Authorino puts its own module declaration and \`default allow = false\` in front of this text and
+const HEADER_COMMON = `# Authorino puts its own module declaration and \`default allow = false\` in front of this text and
 # grants a request only when \`allow\` is true. A request is allowed through one of the \`allow\`
 # clauses below or not at all; nothing is allowed because a deny rule failed to match.
 #
@@ -386,6 +481,34 @@ const HEADER = `import rego.v1
 # every request and is type-checked against all of them: hence few rules, and no functions (a
 # function fails that type check unless another rule's type happens to be unknown).
 `;
+
+const SERVER_HEADER = `import rego.v1
+
+# agent-security tool policy for one MCP server. Generated by components/gateway/rego.ts from the
+# stack's mcpServers config; regenerate instead of editing. Contract: design.md section 7.
+#
+${HEADER_COMMON}`;
+
+// The decision procedure below is the per-server one, unchanged; only the data differs. Why this
+// AuthConfig exists: Authorino picks an AuthConfig by the request's host, and whether ext-authz
+// runs before the MCP router (public host, client-facing body) or after it (server host, rewritten
+// body) depends on Envoy's filter order; and even after the router, what it sends to the broker
+// (initialize, tools/list) keeps the public host.
+const GATEWAY_HEADER = `import rego.v1
+
+# agent-security tool policy for the MCP gateway's public host: requests the MCP router has not
+# handed to one MCP server. Generated by components/gateway/rego.ts from the stack's mcpServers
+# config; regenerate instead of editing. Contract: design.md section 7.
+#
+# Same decision procedure as each server's policy, over different data: the tools of every server
+# under their client-facing names (<prefix><tool>; the generator refuses prefixes where one starts
+# another, so a name belongs to at most one server), each with exactly its server's rules, and no
+# prefix to strip, so a bare <tool> names nothing. Methods: only those every server allows. A
+# server's extraMethods are not allowed here: at this host the broker or the router decides which
+# server (if any) answers, and that choice is not visible in the request, so allowing one server's
+# method would allow it towards all of them.
+#
+${HEADER_COMMON}`;
 
 const TOOL_CALL_HEAD = `
 # ---------------------------------------------------------------------------------------------
@@ -406,7 +529,7 @@ allow if {
 # to the body's method; x-mcp-toolname absent, except on tools/call, where it decides the tool
 # (see _call).
 
-# initialize, ping, tools/list, and the server's extraMethods.
+# initialize, ping, tools/list, and (in a server's policy) the server's extraMethods.
 allow if {
 	_rpc.method in _policy.methods
 	object.get(_req.headers, "x-mcp-method", _rpc.method) == _rpc.method
@@ -611,7 +734,9 @@ _rpc := message if {
 # A tools/call's params. Behind the MCP gateway the body names a tool as the client sees it (prefix
 # + tool) or, once the router has rewritten it, as the server does; which one ext-authz sees
 # depends on the Envoy filter order (docs: upstream-apis 3.4, unverified). Exactly these two
-# spellings denote a listed tool, byte for byte. Without the router's header, a name that denotes
+# spellings denote a listed tool, byte for byte: the name, and the name without _policy.prefix.
+# (At the public host the tools are listed under their client-facing names and the prefix is
+# empty, so only the name as written counts.) Without the router's header, a name that denotes
 # two tools ("x" and "<prefix>x" both listed) must satisfy the rules of both. No arguments member
 # counts as no arguments, which passes only when no rule requires one.
 _call := {"name": name, "tools": tools, "arguments": arguments} if {
@@ -623,11 +748,11 @@ _call := {"name": name, "tools": tools, "arguments": arguments} if {
 	is_string(name)
 
 	# The two spellings; trim_prefix leaves a name without the prefix as it is. Once the router
-	# has run, its x-mcp-toolname is the upstream name of the tool that will run: then that is the
-	# tool, and the body must name it in one of the two spellings.
+	# has run, its x-mcp-toolname is the upstream name (the server's own) of the tool that will
+	# run: then that is the tool, and the body must name it in one of the two spellings.
 	spellings := {name, trim_prefix(name, _policy.prefix)}
 	router_tool := object.get(_req.headers, "x-mcp-toolname", null)
-	tools := {tool | some tool in spellings; _policy.tools[tool]; router_tool in {null, tool}}
+	tools := {tool | some tool in spellings; spec := _policy.tools[tool]; router_tool in {null, spec.upstream}}
 	count(tools) > 0
 
 	arguments := object.get(params, "arguments", {})
@@ -636,13 +761,13 @@ _call := {"name": name, "tools": tools, "arguments": arguments} if {
 `;
 
 /**
- * The tools/call decision, with only the rule-type comprehensions this server's tools use: every
+ * The tools/call decision, with only the rule-type comprehensions the policy's tools use: every
  * comprehension costs on every tool call, and OPA evaluates them whether or not a tool has such a
- * rule. The rest of the text is the same for every server.
+ * rule. The rest of the text is the same for every policy.
  */
-function toolCallText(model: ToolPolicyModel): string {
+function toolCallText(tools: readonly ToolModel[]): string {
     const used = new Set<string>();
-    for (const tool of Object.values(model.tools)) for (const rule of Object.values(tool.arguments)) used.add(rule.type);
+    for (const tool of tools) for (const rule of Object.values(tool.arguments)) used.add(rule.type);
     const types = (Object.keys(RULE_BLOCKS) as (keyof typeof RULE_BLOCKS)[]).filter((type) => used.has(type));
     const blocks = types.map((type) => RULE_BLOCKS[type]);
     const passing = blocks.length === 0 ? "set()" : blocks.map((block) => block.variable).join(" | ");
@@ -650,19 +775,38 @@ function toolCallText(model: ToolPolicyModel): string {
     return `${TOOL_CALL_HEAD}${rules}\t\tpassing := ${passing}\n${TOOL_CALL_TAIL}`;
 }
 
-/** The Rego module for one MCP server: `import rego.v1` first, no module declaration, no default. */
-export function generateToolPolicyRego(server: McpServerConfig): string {
-    const model = toolPolicyModel(server);
-    const text = `${HEADER}
+/**
+ * The whole module: header, the `_policy` constant, the decision procedure, the request parsing.
+ * Every policy goes through here, so the per-server and the gateway policies share all the logic.
+ */
+function moduleText(header: string, policy: RegoTerm, tools: readonly ToolModel[], subject: string): string {
+    const text = `${header}
 # ---------------------------------------------------------------------------------------------
 # Configuration (generated, sorted)
 # ---------------------------------------------------------------------------------------------
 
-_policy := ${regoLiteral(policyTerm(model))}
-${toolCallText(model)}${REQUEST}`;
+_policy := ${regoLiteral(policy)}
+${toolCallText(tools)}${REQUEST}`;
     if (text.includes(MODULE_KEYWORD)) {
         // regoString escapes config values, so only a generator bug gets here.
-        throw new ToolPolicyError(`generated Rego for ${model.server} contains the word "${MODULE_KEYWORD}", which Authorino would cut out`);
+        throw new ToolPolicyError(`generated Rego for ${subject} contains the word "${MODULE_KEYWORD}", which Authorino would cut out`);
     }
     return text;
+}
+
+/** The Rego module for one MCP server: `import rego.v1` first, no module declaration, no default. */
+export function generateToolPolicyRego(server: McpServerConfig): string {
+    const model = toolPolicyModel(server);
+    return moduleText(SERVER_HEADER, policyTerm(model), Object.values(model.tools), model.server);
+}
+
+/**
+ * The Rego module for the gateway's public host (see gatewayPolicyModel and GATEWAY_HEADER): the
+ * same procedure as generateToolPolicyRego over every server's tools, named `<prefix><tool>`.
+ * Throws ToolPolicyError for no servers, a server listed twice, or prefixes where one starts
+ * another.
+ */
+export function generateGatewayToolPolicyRego(servers: readonly McpServerConfig[]): string {
+    const model = gatewayPolicyModel(servers);
+    return moduleText(GATEWAY_HEADER, gatewayPolicyTerm(model), Object.values(model.tools).map((entry) => entry.tool), "the gateway's public host");
 }

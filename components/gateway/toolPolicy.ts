@@ -2,16 +2,25 @@
 // selected by the server's host, carrying that server's generated Rego. Istio's CUSTOM
 // AuthorizationPolicy (components/mesh/extAuthz.ts) sends the gateway's requests to Authorino
 // with the body; Authorino picks the AuthConfig by host and evaluates `allow`.
+//
+// Plus one AuthConfig for the gateway's public host, because which host ext-authz sees is not
+// settled: if Envoy runs ext-authz before the MCP router, every request still has the public host
+// (and the client-facing tool names); even after the router, the requests it sends to the broker
+// (initialize, tools/list) keep it. Without that AuthConfig, no AuthConfig matches and Authorino
+// denies them all: fail closed, but the product would not work. Both orders stay fail closed: the
+// public host's Rego (rego.ts, generateGatewayToolPolicyRego) applies each server's own rules.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { McpServerConfig } from "../../stacks/config";
 import { MANAGED_BY_LABELS } from "../wellKnown";
-import { generateToolPolicyRego } from "./rego";
+import { generateGatewayToolPolicyRego, generateToolPolicyRego } from "./rego";
 
 export const AUTHCONFIG_API_VERSION = "authorino.kuadrant.io/v1beta3";
 /** The key of the OPA evaluator inside `spec.authorization`; Authorino names the policy after it. */
 export const TOOL_POLICY_EVALUATOR = "tool-policy";
 export const MCP_SERVER_LABEL = "agent-security.io/mcp-server";
+/** The public host's AuthConfig (see the file comment). */
+export const GATEWAY_TOOL_POLICY_NAME = "mcp-gateway-tool-policy";
 
 export function toolPolicyName(server: Pick<McpServerConfig, "name">): string {
     return `${server.name}-tool-policy`;
@@ -59,10 +68,38 @@ export function toolPolicyAuthConfig(server: McpServerConfig, namespace: string,
     };
 }
 
+/**
+ * The AuthConfig of the gateway's public host: as toolPolicyAuthConfig (same anonymous
+ * authentication, same evaluator, no opa.version, allValues false) but selected by the public
+ * host and carrying the gateway Rego, which knows every server's tools by their client-facing names.
+ */
+export function gatewayToolPolicyAuthConfig(
+    servers: readonly McpServerConfig[],
+    publicHost: string,
+    namespace: string,
+    rego: string = generateGatewayToolPolicyRego(servers),
+): AuthConfigManifest {
+    return {
+        apiVersion: AUTHCONFIG_API_VERSION,
+        kind: "AuthConfig",
+        metadata: { name: GATEWAY_TOOL_POLICY_NAME, namespace, labels: { ...MANAGED_BY_LABELS } },
+        spec: {
+            hosts: [publicHost],
+            authentication: { anonymous: { anonymous: {} } },
+            authorization: { [TOOL_POLICY_EVALUATOR]: { opa: { rego, allValues: false } } },
+        },
+    };
+}
+
 export interface ToolPolicyArgs {
     readonly servers: readonly McpServerConfig[];
     /** Where the AuthConfigs live (Kuadrant's Authorino watches all namespaces); the gateway's. */
     readonly namespace: string;
+    /**
+     * The gateway's public host (what agents call). When given, and there is at least one server,
+     * one more AuthConfig (`mcp-gateway-tool-policy`) guards requests that reach Authorino with it.
+     */
+    readonly publicHost?: string;
 }
 
 export class ToolPolicy extends pulumi.ComponentResource {
@@ -70,6 +107,12 @@ export class ToolPolicy extends pulumi.ComponentResource {
     public readonly rego: Readonly<Record<string, string>>;
     /** The AuthConfig per MCP server name. */
     public readonly authConfigs: Readonly<Record<string, k8s.apiextensions.CustomResource>>;
+    /**
+     * The public host's Rego and AuthConfig; undefined without a publicHost or without servers.
+     * Separate fields, not entries of the maps above, so no server name can clash with them.
+     */
+    public readonly gatewayRego: string | undefined;
+    public readonly gatewayAuthConfig: k8s.apiextensions.CustomResource | undefined;
 
     constructor(name: string, args: ToolPolicyArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-security:gateway:ToolPolicy", name, {}, opts);
@@ -92,6 +135,33 @@ export class ToolPolicy extends pulumi.ComponentResource {
         }
         this.rego = Object.freeze(rego);
         this.authConfigs = Object.freeze(authConfigs);
-        this.registerOutputs({ rego: this.rego });
+
+        // Without servers the public host gets no AuthConfig, so Authorino denies everything there.
+        if (args.publicHost !== undefined && args.servers.length > 0) {
+            const publicHost = args.publicHost;
+            for (const server of args.servers) {
+                // Two AuthConfigs claiming one host: Authorino serves one of them, whichever it
+                // reconciled first. Same name in one namespace: one would overwrite the other.
+                if (server.host.toLowerCase() === publicHost.toLowerCase()) {
+                    throw new Error(`ToolPolicy ${name}: MCP server ${server.name} has the gateway's public host ${publicHost} as its host`);
+                }
+                if (toolPolicyName(server) === GATEWAY_TOOL_POLICY_NAME) {
+                    throw new Error(`ToolPolicy ${name}: MCP server ${server.name}'s AuthConfig would be named ${GATEWAY_TOOL_POLICY_NAME}, the public host's; rename the server`);
+                }
+            }
+            const text = generateGatewayToolPolicyRego(args.servers);
+            this.gatewayRego = text;
+            // A "." cannot occur in a server name (a DNS label), so this resource name is not
+            // `${name}-${server.name}` for any server.
+            this.gatewayAuthConfig = new k8s.apiextensions.CustomResource(
+                `${name}.gateway`,
+                { ...gatewayToolPolicyAuthConfig(args.servers, publicHost, args.namespace, text) },
+                childOpts,
+            );
+        } else {
+            this.gatewayRego = undefined;
+            this.gatewayAuthConfig = undefined;
+        }
+        this.registerOutputs({ rego: this.rego, ...(this.gatewayRego === undefined ? {} : { gatewayRego: this.gatewayRego }) });
     }
 }

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { manifestsOf, readStackConfig, runStack } from "../../cli/mockRuntime";
 import type { Manifest, RecordedResource } from "../../cli/mockRuntime";
 import { generateToolPolicyRego } from "../../components/gateway/rego";
-import { AUTHCONFIG_API_VERSION, TOOL_POLICY_EVALUATOR, ToolPolicy, toolPolicyAuthConfig, toolPolicyName } from "../../components/gateway/toolPolicy";
+import { AUTHCONFIG_API_VERSION, GATEWAY_TOOL_POLICY_NAME, TOOL_POLICY_EVALUATOR, ToolPolicy, toolPolicyAuthConfig, toolPolicyName } from "../../components/gateway/toolPolicy";
 import { GATEWAY_NAMESPACE } from "../../components/wellKnown";
 import { PROJECT } from "../../stacks/config";
 import { loadSchemaValidator } from "../support/schemaValidator";
@@ -146,7 +146,8 @@ describe("ToolPolicy: inside a stack (McpGateway instantiates it)", function () 
         it(`renders one valid AuthConfig per MCP server of the ${stack} stack in ${GATEWAY_NAMESPACE}`, async function () {
             const run = await runStack(stack, readStackConfig(stack), { now: NOW });
             assert.ok(run.config.features.opa, `the opa flag is on in ${stack}`);
-            const authConfigs = manifestsOf(run.resources).filter((manifest) => manifest.kind === "AuthConfig");
+            // The public host's AuthConfig is the gateway policy's (test/gateway/gatewayPolicy.spec.ts).
+            const authConfigs = manifestsOf(run.resources).filter((manifest) => manifest.kind === "AuthConfig" && manifest.metadata.name !== GATEWAY_TOOL_POLICY_NAME);
             const servers = stackServers(stack);
             assert.deepEqual(authConfigs.map((manifest) => manifest.metadata.name).sort(), servers.map((server) => `${server.name}-tool-policy`).sort());
             for (const manifest of authConfigs) {
