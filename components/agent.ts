@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AgentConfig } from "../stacks/config";
 import { AGENT_CONTAINER, agentSelector, buildAgentPod } from "./baseline/agentPod";
 import { ROLLOUT_SURGE } from "./baseline/quota";
-import type { Platform } from "./wellKnown";
+import type { McpGatewayEndpoint, Platform } from "./wellKnown";
 import { MANAGED_BY_LABELS } from "./wellKnown";
 
 export interface SandboxedAgentArgs {
@@ -14,8 +14,8 @@ export interface SandboxedAgentArgs {
     readonly kata: boolean;
     readonly mesh: boolean;
     readonly trustDomain: string;
-    /** URL of the MCP gateway the agent calls, when the tool policy is on. */
-    readonly mcpGatewayUrl?: string;
+    /** The MCP gateway the agent calls, when the tool policy is on. */
+    readonly mcpGateway?: McpGatewayEndpoint;
     readonly dependsOn?: pulumi.Input<pulumi.Resource>[];
     /** SPIRE cluster name (k8s_psat); required when `kata` is on. */
     readonly clusterName?: string;
@@ -52,7 +52,7 @@ export class SandboxedAgent extends pulumi.ComponentResource {
             kata: args.kata,
             trustDomain: args.trustDomain,
             clusterName: args.clusterName,
-            mcpGatewayUrl: args.mcpGatewayUrl,
+            mcpGateway: args.mcpGateway,
             serviceAccountName: this.serviceAccountName,
             helperConfigMap,
             spireAgentConfigMap,

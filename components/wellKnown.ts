@@ -28,6 +28,16 @@ export const EXT_AUTHZ_PROVIDER = "kuadrant-authorino";
 
 export const KATA_RUNTIME_CLASS = "kata";
 
+/** How an agent reaches the MCP gateway; produced by the gateway, consumed by the agent pod. */
+export interface McpGatewayEndpoint {
+    /** The gateway's in-cluster Service URL (reachable inside the mesh and under Cilium). */
+    readonly url: string;
+    /** The Host header to send: the listener matches the public host, not the Service name. */
+    readonly host: string;
+    /** Audience of the projected ServiceAccount token the AuthPolicy's TokenReview accepts. */
+    readonly tokenAudience: string;
+}
+
 export const SPIFFE_CSI_DRIVER = "csi.spiffe.io";
 export const SPIFFE_HELPER_CONTAINER = "spiffe-helper";
 export const SPIRE_AGENT_CONTAINER = "spire-agent";

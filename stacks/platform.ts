@@ -202,7 +202,7 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
                     kata: features.kata,
                     mesh: features.envoy,
                     trustDomain: cfg.identity.trustDomain,
-                    mcpGatewayUrl: gateway?.url,
+                    mcpGateway: gateway?.endpoint,
                     clusterName: cfg.identity.clusterName,
                 },
                 { ...opts, dependsOn: isolation ? [guards, isolation] : [guards] },

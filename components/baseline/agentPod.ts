@@ -3,9 +3,10 @@
 // the result in Kubernetes objects.
 import type { AgentConfig } from "../../stacks/config";
 import { KATA_MIN_MEMORY, memoryBytes } from "../../stacks/config";
-import type { Platform } from "../wellKnown";
+import type { McpGatewayEndpoint, Platform } from "../wellKnown";
 import { AGENT_NAME_LABEL, AGENT_ROLE_LABEL, AGENT_ROLE_VALUE, KATA_RUNTIME_CLASS } from "../wellKnown";
-import { hardenedContainer, hardenedPodSpec, resourceRequirements, secretFileVolumes, SECRETS_DIR, SECRETS_DIR_ENV, writableVolumes } from "./hardening";
+import { hardenedContainer, hardenedPodSpec, resourceRequirements, secretFileVolumes, SECRET_FILE_MODE, SECRETS_DIR, SECRETS_DIR_ENV, writableVolumes } from "./hardening";
+import type { MountedVolumes } from "./hardening";
 import { spiffeHelperConfig, spiffeSidecars, spireAgentConfig, SPIFFE_SOCKET_ENV, SVID_DIR, SVID_DIR_ENV } from "./spiffe";
 import type { EnvVar, PodSpec } from "./types";
 
@@ -14,9 +15,25 @@ export const AGENT_CONTAINER = "agent";
 /** Pods the ClusterSPIFFEIDs may select. */
 export const AGENT_SPIFFE_LABEL = "agent-security.io/spiffe";
 export const MCP_GATEWAY_URL_ENV = "MCP_GATEWAY_URL";
+export const MCP_GATEWAY_HOST_ENV = "MCP_GATEWAY_HOST";
+export const MCP_GATEWAY_TOKEN_FILE_ENV = "MCP_GATEWAY_TOKEN_FILE";
+/**
+ * Where the gateway token is mounted: beside the secret files (Falco watches that tree), under a
+ * dot-name no Secret can take (Secret names are DNS labels).
+ */
+export const MCP_GATEWAY_TOKEN_DIR = `${SECRETS_DIR}/.mcp-gateway`;
+/** Short-lived: the kubelet rotates it; a stolen copy stops working within the hour. */
+export const MCP_GATEWAY_TOKEN_SECONDS = 3600;
 
 /** Env names the platform sets; an agent's own env must not shadow them. */
-export const RESERVED_ENV: readonly string[] = [MCP_GATEWAY_URL_ENV, SECRETS_DIR_ENV, SVID_DIR_ENV, SPIFFE_SOCKET_ENV];
+export const RESERVED_ENV: readonly string[] = [
+    MCP_GATEWAY_URL_ENV,
+    MCP_GATEWAY_HOST_ENV,
+    MCP_GATEWAY_TOKEN_FILE_ENV,
+    SECRETS_DIR_ENV,
+    SVID_DIR_ENV,
+    SPIFFE_SOCKET_ENV,
+];
 
 /** Labels of an agent's pods. Other components select on the role and per-agent labels. */
 export function agentPodLabels(agentName: string): Record<string, string> {
@@ -41,7 +58,8 @@ export interface AgentPodInput {
     readonly trustDomain: string;
     /** SPIRE cluster name; required with Kata (the in-pod agent's k8s_psat cluster). */
     readonly clusterName?: string;
-    readonly mcpGatewayUrl?: string;
+    /** The MCP gateway, when the tool policy is on. */
+    readonly mcpGateway?: McpGatewayEndpoint;
     readonly serviceAccountName: string;
     readonly helperConfigMap: string;
     readonly spireAgentConfigMap?: string;
@@ -95,7 +113,12 @@ export function buildAgentPod(input: AgentPodInput): AgentPod {
     const env: EnvVar[] = Object.keys(agent.env)
         .sort()
         .map((name) => ({ name, value: agent.env[name] ?? "" }));
-    if (input.mcpGatewayUrl) env.push({ name: MCP_GATEWAY_URL_ENV, value: input.mcpGatewayUrl });
+    const gateway = gatewayTokenVolume(input.mcpGateway);
+    if (input.mcpGateway) {
+        env.push({ name: MCP_GATEWAY_URL_ENV, value: input.mcpGateway.url });
+        env.push({ name: MCP_GATEWAY_HOST_ENV, value: input.mcpGateway.host });
+        env.push({ name: MCP_GATEWAY_TOKEN_FILE_ENV, value: `${MCP_GATEWAY_TOKEN_DIR}/token` });
+    }
     if (agent.secrets.length > 0) env.push({ name: SECRETS_DIR_ENV, value: SECRETS_DIR });
     env.push({ name: SVID_DIR_ENV, value: SVID_DIR });
 
@@ -104,7 +127,7 @@ export function buildAgentPod(input: AgentPodInput): AgentPod {
         image: agent.image,
         ports: agent.port !== undefined ? [{ name: "http", containerPort: agent.port, protocol: "TCP" }] : [],
         env,
-        volumeMounts: [...writable.mounts, ...secrets.mounts, ...sidecars.agentMounts],
+        volumeMounts: [...writable.mounts, ...secrets.mounts, ...gateway.mounts, ...sidecars.agentMounts],
         // requests = limits: the agent gets Guaranteed QoS and the quota arithmetic stays exact.
         resources: resourceRequirements(agent.resources, agent.resources),
     });
@@ -112,7 +135,7 @@ export function buildAgentPod(input: AgentPodInput): AgentPod {
     const spec = hardenedPodSpec(platform, {
         serviceAccountName: input.serviceAccountName,
         containers: [agentContainer, ...sidecars.containers],
-        volumes: [...writable.volumes, ...secrets.volumes, ...sidecars.volumes],
+        volumes: [...writable.volumes, ...secrets.volumes, ...gateway.volumes, ...sidecars.volumes],
         runtimeClassName: kata ? KATA_RUNTIME_CLASS : undefined,
     });
 
@@ -123,5 +146,28 @@ export function buildAgentPod(input: AgentPodInput): AgentPod {
         ...(kata && input.clusterName
             ? { spireAgentConfig: spireAgentConfig({ platform, trustDomain: input.trustDomain, clusterName: input.clusterName }) }
             : {}),
+    };
+}
+
+/**
+ * The token the agent presents to the MCP gateway (the AuthPolicy's TokenReview): a projected,
+ * audience-bound, expiring ServiceAccount token, as a 0400 file in the agent container only. The
+ * pod keeps `automountServiceAccountToken: false`: this token is valid for the gateway alone, not
+ * for the Kubernetes API.
+ */
+function gatewayTokenVolume(gateway: McpGatewayEndpoint | undefined): MountedVolumes {
+    if (!gateway) return { volumes: [], mounts: [] };
+    const name = "mcp-gateway-token";
+    return {
+        volumes: [
+            {
+                name,
+                projected: {
+                    defaultMode: SECRET_FILE_MODE,
+                    sources: [{ serviceAccountToken: { audience: gateway.tokenAudience, expirationSeconds: MCP_GATEWAY_TOKEN_SECONDS, path: "token" } }],
+                },
+            },
+        ],
+        mounts: [{ name, mountPath: MCP_GATEWAY_TOKEN_DIR, readOnly: true }],
     };
 }

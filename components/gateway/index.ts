@@ -3,8 +3,8 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ChartPin, McpServerConfig, OperatorPin } from "../../stacks/config";
 import { extAuthzPolicyManifest } from "../mesh/extAuthz";
 import { OlmOperator } from "../operators";
-import type { Platform } from "../wellKnown";
-import { GATEWAY_NAMESPACE, KUADRANT_NAMESPACE } from "../wellKnown";
+import type { McpGatewayEndpoint, Platform } from "../wellKnown";
+import { GATEWAY_NAMESPACE, KUADRANT_NAMESPACE, MCP_GATEWAY_NAME } from "../wellKnown";
 import { pinnedChartArgs } from "./helm";
 import { childOptions } from "./options";
 import {
@@ -16,6 +16,7 @@ import {
     kuadrantManifest,
     mcpGatewayChartValues,
     MCP_GATEWAY_PORT,
+    MCP_GATEWAY_TOKEN_AUDIENCE,
     rateLimitPolicyManifest,
     referenceGrantManifest,
     serverRegistrationManifest,
@@ -56,6 +57,8 @@ export interface McpGatewayArgs {
 export class McpGateway extends pulumi.ComponentResource {
     /** What agents call: the public listener's host, the MCP path. */
     public readonly url: string;
+    /** The same gateway as agents inside the cluster reach it. */
+    public readonly endpoint: McpGatewayEndpoint;
 
     constructor(name: string, args: McpGatewayArgs, opts?: pulumi.ComponentResourceOptions) {
         super("agent-security:gateway:McpGateway", name, {}, opts);
@@ -153,6 +156,14 @@ export class McpGateway extends pulumi.ComponentResource {
         if (args.meshExtAuthz) custom("ext-authz", extAuthzPolicyManifest(), [gateway]);
 
         this.url = `http://${args.publicHost}:${MCP_GATEWAY_PORT}/mcp`;
-        this.registerOutputs({ url: this.url });
+        // Istio's gateway deployment controller names the Service `<gateway>-<class>`. Agents dial
+        // it directly: the public name resolves outside the cluster (or not at all) and is neither
+        // in the mesh registry nor in the Cilium DNS allowlist.
+        this.endpoint = {
+            url: `http://${MCP_GATEWAY_NAME}-${args.gatewayClassName}.${GATEWAY_NAMESPACE}.svc.cluster.local:${MCP_GATEWAY_PORT}/mcp`,
+            host: args.publicHost,
+            tokenAudience: MCP_GATEWAY_TOKEN_AUDIENCE,
+        };
+        this.registerOutputs({ url: this.url, endpoint: this.endpoint });
     }
 }

@@ -21,6 +21,7 @@ import type { AgentPodInput } from "../../components/baseline";
 import { baselineProblems, containersOf, pathsOfKey } from "./support";
 
 const REGISTRIES = ["quay.io/agent-security", "ghcr.io/spiffe"];
+const GATEWAY = { url: "http://mcp-gateway-istio.gateway-system.svc.cluster.local:8080/mcp", host: "mcp.agents.example.com", tokenAudience: "mcp-gateway" };
 
 function agent(overrides: Partial<AgentConfig> = {}): AgentConfig {
     return {
@@ -200,16 +201,38 @@ describe("baseline builders: agent pod", () => {
         assert.throws(() => buildAgentPod(podInput({ kata: true, clusterName: undefined })), /cluster name/);
     });
 
+    it("hands the agent, and only the agent, a 0400 gateway token bound to the gateway's audience", () => {
+        const pod = buildAgentPod(podInput({ mcpGateway: GATEWAY }));
+        const volume = pod.spec.volumes.find((v) => v.projected !== undefined);
+        assert.deepStrictEqual(volume?.projected, {
+            defaultMode: 0o400,
+            sources: [{ serviceAccountToken: { audience: "mcp-gateway", expirationSeconds: 3600, path: "token" } }],
+        });
+        const mounting = pod.spec.containers.filter((c) => (c.volumeMounts ?? []).some((m) => m.name === volume?.name));
+        assert.deepStrictEqual(mounting.map((c) => c.name), ["agent"]);
+        assert.ok(mounting[0]?.volumeMounts?.every((m) => m.readOnly === true || m.name !== volume?.name));
+        assert.strictEqual(pod.spec.automountServiceAccountToken, false);
+        const env = Object.fromEntries((pod.spec.containers[0]?.env ?? []).map((e) => [e.name, e.value]));
+        assert.strictEqual(env.MCP_GATEWAY_URL, GATEWAY.url);
+        assert.strictEqual(env.MCP_GATEWAY_HOST, GATEWAY.host);
+        assert.strictEqual(env.MCP_GATEWAY_TOKEN_FILE, "/var/run/secrets/agent-security/.mcp-gateway/token");
+    });
+
+    it("mounts no gateway token when there is no gateway", () => {
+        const pod = buildAgentPod(podInput());
+        assert.ok(pod.spec.volumes.every((v) => v.projected === undefined));
+    });
+
     it("refuses agent env that would shadow a platform variable", () => {
         assert.throws(() => buildAgentPod(podInput({ agent: agent({ env: { SPIFFE_ENDPOINT_SOCKET: "unix:///x" } }) })), /set by the platform/);
     });
 
     it("passes plain env values, the gateway URL and the secrets directory, never a secret reference", () => {
-        const pod = buildAgentPod(podInput({ mcpGatewayUrl: "http://mcp.agents.example.com/mcp" }));
+        const pod = buildAgentPod(podInput({ mcpGateway: GATEWAY }));
         const env = pod.spec.containers[0]?.env ?? [];
         assert.deepStrictEqual(
             env.map((e) => e.name),
-            ["GOOGLE_GENAI_USE_VERTEXAI", "MCP_GATEWAY_URL", "AGENT_SECRETS_DIR", "SPIFFE_SVID_DIR"],
+            ["GOOGLE_GENAI_USE_VERTEXAI", "MCP_GATEWAY_URL", "MCP_GATEWAY_HOST", "MCP_GATEWAY_TOKEN_FILE", "AGENT_SECRETS_DIR", "SPIFFE_SVID_DIR"],
         );
         assert.ok(env.every((e) => typeof e.value === "string" && !("valueFrom" in e)));
         assert.deepStrictEqual(pathsOfKey(pod.spec, "secretKeyRef"), []);
@@ -262,7 +285,7 @@ describe("baseline builders: property", () => {
     it("every random agent pod passes the baseline on its platform, with and without Kata", () => {
         fc.assert(
             fc.property(agentArbitrary, (random) => {
-                const env = Object.fromEntries(Object.entries(random.env).filter(([name]) => !["MCP_GATEWAY_URL", "AGENT_SECRETS_DIR", "SPIFFE_SVID_DIR", "SPIFFE_ENDPOINT_SOCKET"].includes(name)));
+                const env = Object.fromEntries(Object.entries(random.env).filter(([name]) => !["MCP_GATEWAY_URL", "MCP_GATEWAY_HOST", "MCP_GATEWAY_TOKEN_FILE", "AGENT_SECRETS_DIR", "SPIFFE_SVID_DIR", "SPIFFE_ENDPOINT_SOCKET"].includes(name)));
                 const memoryMi = random.kata ? Math.max(random.memoryMi, 2048) : random.memoryMi;
                 const config = agent({
                     name: random.name,
@@ -278,7 +301,7 @@ describe("baseline builders: property", () => {
                     agent: config,
                     platform: random.platform,
                     kata: random.kata,
-                    mcpGatewayUrl: random.gateway ? "http://mcp.example.com/mcp" : undefined,
+                    mcpGateway: random.gateway ? GATEWAY : undefined,
                 });
                 const deployment = asDeployment(input);
                 assert.deepStrictEqual(baselineProblems(deployment, { platform: random.platform, registries: REGISTRIES, requireKata: random.kata }), []);

@@ -17,8 +17,9 @@
 // - envoy: the agent Namespace loses the sidecar-injection label; the `allow-istiod` NetworkPolicy
 //   goes away; the ResourceQuota and the LimitRange's per-container `max` may shrink by the
 //   istio-proxy budget, never grow.
-// - opa: the Deployment loses the `MCP_GATEWAY_URL` environment variable of the agent container and
-//   the `allow-mcp-gateway` NetworkPolicy goes away (there is no gateway to call).
+// - opa: the Deployment loses the agent container's `MCP_GATEWAY_*` environment variables and the
+//   projected gateway token (volume and mount), and the `allow-mcp-gateway` NetworkPolicy goes away
+//   (there is no gateway to call).
 import * as assert from "assert";
 import { agentNamespace } from "../../stacks/platform";
 import type { AgentConfig } from "../../stacks/config";
@@ -160,7 +161,11 @@ function neutralize(tool: Tool, on: Baseline, off: Baseline): void {
                 if (manifest.kind !== "Deployment") continue;
                 const agent = podSpec(manifest).containers.find((container) => container.name === "agent");
                 assert.ok(agent?.env?.some((env) => env.name === "MCP_GATEWAY_URL"), `${key}: the agent is told the gateway URL when opa is on`);
-                agent!.env = agent!.env!.filter((env) => env.name !== "MCP_GATEWAY_URL");
+                agent!.env = agent!.env!.filter((env) => !env.name.startsWith("MCP_GATEWAY_"));
+                const spec = podSpec(manifest);
+                assert.ok((spec.volumes ?? []).some((volume) => volume.name === "mcp-gateway-token"), `${key}: the gateway token is mounted when opa is on`);
+                spec.volumes = (spec.volumes ?? []).filter((volume) => volume.name !== "mcp-gateway-token");
+                agent!.volumeMounts = (agent!.volumeMounts ?? []).filter((mount) => mount.name !== "mcp-gateway-token");
             }
             dropPolicy("allow-mcp-gateway");
             return;

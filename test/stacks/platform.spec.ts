@@ -73,6 +73,20 @@ describe("platform composition", () => {
         assert.equal(prodProvider?.inputs.renderYamlToDirectory, undefined);
     });
 
+    it("points agents at the gateway's in-cluster Service with the public host and an audience-bound token", async () => {
+        const run = await runStack("ci", readStackConfig("ci"), { now: NOW });
+        const deployments = run.resources.filter((resource) => resource.type === "kubernetes:apps/v1:Deployment");
+        assert.equal(deployments.length, run.config.agents.length);
+        for (const deployment of deployments) {
+            const spec = (deployment.inputs as { spec: { template: { spec: { containers: { name: string; env?: { name: string; value?: string }[] }[]; volumes: { name: string; projected?: { sources: { serviceAccountToken?: { audience: string } }[] } }[] } } } }).spec.template.spec;
+            const env = Object.fromEntries((spec.containers.find((c) => c.name === "agent")?.env ?? []).map((e) => [e.name, e.value]));
+            assert.equal(env.MCP_GATEWAY_URL, "http://mcp-gateway-istio.gateway-system.svc.cluster.local:8080/mcp");
+            assert.equal(env.MCP_GATEWAY_HOST, "mcp.ci.agents.example.com");
+            const token = spec.volumes.find((volume) => volume.name === "mcp-gateway-token");
+            assert.equal(token?.projected?.sources[0]?.serviceAccountToken?.audience, "mcp-gateway");
+        }
+    });
+
     it("creates nothing when the config is invalid", async () => {
         const raw = structuredClone(readStackConfig("prod"));
         raw.tools = { kata: false };
