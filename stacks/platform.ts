@@ -109,19 +109,19 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
 
     const mesh = features.envoy
         ? new Mesh(
-            "mesh",
-            {
-                platform: cfg.platform,
-                istioVersion: cfg.mesh.istioVersion,
-                extAuthzTimeout: cfg.mesh.extAuthzTimeout,
-                maxRequestBytes: cfg.mesh.maxRequestBytes,
-                toolPolicy: features.opa,
-                charts: { istioBase: cfg.charts.istioBase, istiod: cfg.charts.istiod, istioCni: cfg.charts.istioCni },
-                operator: cfg.operators.serviceMesh,
-                approval,
-            },
-            opts,
-        )
+              "mesh",
+              {
+                  platform: cfg.platform,
+                  istioVersion: cfg.mesh.istioVersion,
+                  extAuthzTimeout: cfg.mesh.extAuthzTimeout,
+                  maxRequestBytes: cfg.mesh.maxRequestBytes,
+                  toolPolicy: features.opa,
+                  charts: { istioBase: cfg.charts.istioBase, istiod: cfg.charts.istiod, istioCni: cfg.charts.istioCni },
+                  operator: cfg.operators.serviceMesh,
+                  approval,
+              },
+              opts,
+          )
         : undefined;
 
     const gateway = features.opa
