@@ -73,6 +73,22 @@ export async function runStack(
     options: { readonly now?: Date; readonly preview?: boolean } = {},
 ): Promise<StackRun> {
     const config = parseConfig(raw, stack, options.now ?? new Date());
+    const { result: outputs, resources } = await recordUnderMocks(stack, () => buildPlatform(config), {
+        preview: options.preview,
+        config: toPulumiConfig(raw),
+    });
+    return { config, outputs, resources };
+}
+
+/**
+ * Runs `build` under Pulumi's mocks and returns what it returned plus every resource it
+ * registered, once the registrations have drained. Components can be tested alone with it.
+ */
+export async function recordUnderMocks<T>(
+    stack: string,
+    build: () => T,
+    options: { readonly preview?: boolean; readonly config?: Record<string, string> } = {},
+): Promise<{ readonly result: T; readonly resources: RecordedResource[] }> {
     const resources: RecordedResource[] = [];
     await pulumi.runtime.setMocks(
         {
@@ -96,13 +112,13 @@ export async function runStack(
         stack,
         options.preview ?? false,
     );
-    pulumi.runtime.setAllConfig(toPulumiConfig(raw));
-    const outputs = await withPlainStackTraces(async () => {
-        const built = buildPlatform(config);
+    pulumi.runtime.setAllConfig(options.config ?? {});
+    const result = await withPlainStackTraces(async () => {
+        const built = build();
         await waitForRegistrations();
         return built;
     });
-    return { config, outputs, resources };
+    return { result, resources };
 }
 
 /**

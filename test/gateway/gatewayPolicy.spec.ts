@@ -4,8 +4,7 @@
 // There the body names tools as clients see them (`<prefix><tool>`), and each name must meet
 // exactly its own server's rules. Same real opa, same Authorino wrapping as the per-server specs.
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { manifestsOf, readStackConfig, runStack } from "../../cli/mockRuntime";
+import { manifestsOf, readStackConfig, recordUnderMocks, runStack } from "../../cli/mockRuntime";
 import type { RecordedResource } from "../../cli/mockRuntime";
 import { generateGatewayToolPolicyRego, generateToolPolicyRego, ToolPolicyError } from "../../components/gateway/rego";
 import {
@@ -18,7 +17,6 @@ import {
 } from "../../components/gateway/toolPolicy";
 import { GATEWAY_NAMESPACE } from "../../components/wellKnown";
 import type { McpServerConfig } from "../../stacks/config";
-import { PROJECT } from "../../stacks/config";
 import { authorinoInput, evaluateBatch, functionsOf, opaCheck, wrapLikeAuthorino } from "../support/opa";
 import type { Outcome, Verdict } from "../support/opa";
 import { loadSchemaValidator } from "../support/schemaValidator";
@@ -331,27 +329,9 @@ function assertValid(manifest: Record<string, unknown>): void {
     assert.ok(check.ok, `${String(manifest.kind)} ${JSON.stringify(manifest.metadata)}: ${check.errors.join("; ")}`);
 }
 
-// As in toolPolicy.spec.ts: the component alone under Pulumi's mocks, recording what it registers.
+/** The component alone under Pulumi's mocks, recording what it registers. */
 async function underMocks(build: () => void): Promise<RecordedResource[]> {
-    const resources: RecordedResource[] = [];
-    await pulumi.runtime.setMocks(
-        {
-            newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-                resources.push({ type: args.type, name: args.name, urn: "", inputs: structuredClone(args.inputs) as Record<string, unknown> });
-                return { id: `${args.name}-id`, state: args.inputs as Record<string, unknown> };
-            },
-            call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-                return args.inputs as Record<string, unknown>;
-            },
-        },
-        PROJECT,
-        "dev",
-        false,
-    );
-    build();
-    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
-    await settings.waitForRPCs();
-    return resources;
+    return (await recordUnderMocks("dev", build)).resources;
 }
 
 describe("ToolPolicy: the public host's AuthConfig", function () {

@@ -1,13 +1,11 @@
 // The ToolPolicy component: one Authorino AuthConfig per MCP server, valid against the CRD, under
 // Pulumi's mock runtime (alone, and as the McpGateway of a real stack instantiates it).
 import { strict as assert } from "assert";
-import * as pulumi from "@pulumi/pulumi";
-import { manifestsOf, readStackConfig, runStack } from "../../cli/mockRuntime";
+import { manifestsOf, readStackConfig, recordUnderMocks, runStack } from "../../cli/mockRuntime";
 import type { Manifest, RecordedResource } from "../../cli/mockRuntime";
 import { generateToolPolicyRego } from "../../components/gateway/rego";
 import { AUTHCONFIG_API_VERSION, GATEWAY_TOOL_POLICY_NAME, TOOL_POLICY_EVALUATOR, ToolPolicy, toolPolicyAuthConfig, toolPolicyName } from "../../components/gateway/toolPolicy";
 import { GATEWAY_NAMESPACE } from "../../components/wellKnown";
-import { PROJECT } from "../../stacks/config";
 import { loadSchemaValidator } from "../support/schemaValidator";
 import { NOW, seedServer, stackServers, thermostat } from "./fixtures";
 
@@ -28,27 +26,9 @@ function assertValid(manifest: Record<string, unknown>): void {
     assert.ok(check.ok, `${String(manifest.kind)} ${JSON.stringify(manifest.metadata)}: ${check.errors.join("; ")}`);
 }
 
+/** The component alone under Pulumi's mocks, recording what it registers. */
 async function underMocks(build: () => void): Promise<RecordedResource[]> {
-    const resources: RecordedResource[] = [];
-    await pulumi.runtime.setMocks(
-        {
-            newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-                resources.push({ type: args.type, name: args.name, urn: "", inputs: structuredClone(args.inputs) as Record<string, unknown> });
-                return { id: `${args.name}-id`, state: args.inputs as Record<string, unknown> };
-            },
-            call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-                return args.inputs as Record<string, unknown>;
-            },
-        },
-        PROJECT,
-        "dev",
-        false,
-    );
-    build();
-    // The SDK's own drain of outstanding registrations (as cli/mockRuntime.ts does).
-    const settings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
-    await settings.waitForRPCs();
-    return resources;
+    return (await recordUnderMocks("dev", build)).resources;
 }
 
 describe("ToolPolicy: the AuthConfig of one MCP server", function () {
