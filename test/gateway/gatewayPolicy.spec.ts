@@ -18,9 +18,9 @@ import {
 import { GATEWAY_NAMESPACE } from "../../components/wellKnown";
 import type { McpServerConfig } from "../../stacks/config";
 import { authorinoInput, evaluateBatch, functionsOf, opaCheck, wrapLikeAuthorino } from "../support/opa";
-import type { Outcome, Verdict } from "../support/opa";
 import { loadSchemaValidator } from "../support/schemaValidator";
-import { ambiguous, files, NOW, packaging, rpcBody, serverWith, stackServers, thermostat, toolCallBody, weather } from "./fixtures";
+import { ambiguous, files, NOW, packaging, rpcBody, serverWith, stackServers, thermostat, toolCallBody, verdictTable, weather } from "./fixtures";
+import type { PolicyCase } from "./fixtures";
 
 const PUBLIC_HOST = "mcp.agents.example.com";
 const AUTHCONFIG_TYPE = "kubernetes:authorino.kuadrant.io/v1beta3:AuthConfig";
@@ -42,46 +42,9 @@ const rate = (to: unknown, name = "currency_get_exchange_rate", headers: Record<
 const alpha = (): McpServerConfig => serverWith("alpha", { fetch: { arguments: { url: { type: "url", allow: ["https://a.example.com"] } } } });
 const beta = (): McpServerConfig => serverWith("beta", { fetch: { arguments: { url: { type: "url", allow: ["https://b.example.com"] } } } });
 
-interface GatewayCase {
-    readonly name: string;
-    readonly input: Record<string, unknown>;
-    /**
-     * The expected outcome. `denied` is for a denial whose reason test/support/opa.ts cannot name
-     * at this host (its explanation assumes the router's header names a key of `_policy.tools`;
-     * here the keys are client-facing names and the header carries the upstream one); such a case
-     * comes with a control case that differs only in what is under test and is allowed.
-     */
-    readonly expect: Outcome | "denied";
-}
-
-/** One `it` per case; all cases of the table go through one `opa eval` (in `before`). */
-function gatewayTable(title: string, servers: () => readonly McpServerConfig[], cases: readonly GatewayCase[]): void {
-    describe(title, function () {
-        let verdicts: Map<string, Verdict> | undefined;
-        before(function () {
-            const inputs: Record<string, unknown> = {};
-            cases.forEach((testCase, index) => {
-                inputs[`c${index}`] = testCase.input;
-            });
-            verdicts = evaluateBatch(generateGatewayToolPolicyRego(servers()), inputs);
-        });
-        const titles = new Set<string>();
-        cases.forEach((testCase, index) => {
-            assert.ok(!titles.has(testCase.name), `duplicate case title: ${testCase.name}`);
-            titles.add(testCase.name);
-            it(testCase.name, function () {
-                const verdict = verdicts?.get(`c${index}`);
-                assert.ok(verdict, "no verdict");
-                if (testCase.expect === "allow") {
-                    assert.equal(verdict.allow, true, `expected allow === true, got ${JSON.stringify(verdict.allow)} (${verdict.outcome})`);
-                } else {
-                    assert.equal(verdict.allowed, false, "expected a denial");
-                    assert.equal(verdict.allow, false, "a denial is Authorino's default false, not some other value");
-                    if (testCase.expect !== "denied") assert.equal(verdict.outcome, testCase.expect, "denied, but for another reason than expected");
-                }
-            });
-        });
-    });
+/** A table of the public host's policy. */
+function gatewayTable(title: string, servers: () => readonly McpServerConfig[], cases: readonly PolicyCase[]): void {
+    verdictTable(title, () => generateGatewayToolPolicyRego(servers()), cases);
 }
 
 const seeds = (): readonly McpServerConfig[] => stackServers("dev");
