@@ -1,12 +1,14 @@
 // Shared builders for the tool-policy specs: MCP server configs parsed by the real schema (so the
 // tests see what a stack would hand the generator) and requests shaped like Authorino's input.
 import { strict as assert } from "assert";
-import { readStackConfig } from "../../cli/mockRuntime";
+import { readStackConfig, recordUnderMocks } from "../../cli/mockRuntime";
+import type { RecordedResource } from "../../cli/mockRuntime";
 import { parseConfig } from "../../stacks/config";
 import type { McpServerConfig } from "../../stacks/config";
 import { generateToolPolicyRego } from "../../components/gateway/rego";
 import { authorinoInput, evaluateBatch } from "../support/opa";
 import type { AttributeViews, EvaluateOptions, HttpRequest, Outcome, Verdict } from "../support/opa";
+import { loadSchemaValidator } from "../support/schemaValidator";
 
 export const NOW = new Date("2026-08-15T12:00:00Z");
 
@@ -193,4 +195,28 @@ export function verdictTable(title: string, rego: () => string, cases: readonly 
 /** A table of one MCP server's policy. */
 export function policyTable(title: string, server: () => McpServerConfig, cases: readonly PolicyCase[], options: EvaluateOptions = {}): void {
     verdictTable(title, () => generateToolPolicyRego(server()), cases, options);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ToolPolicy component's AuthConfigs
+// ---------------------------------------------------------------------------------------------
+
+export interface AuthConfigSpec {
+    readonly hosts: readonly string[];
+    readonly authentication: Record<string, { readonly anonymous?: Record<string, never> }>;
+    readonly authorization: Record<string, { readonly opa: { readonly rego: string; readonly allValues: boolean; readonly version?: string } }>;
+}
+
+export function specOf(manifest: unknown): AuthConfigSpec {
+    return (manifest as { readonly spec: AuthConfigSpec }).spec;
+}
+
+export function assertValid(manifest: Record<string, unknown>): void {
+    const check = loadSchemaValidator().validate(manifest);
+    assert.ok(check.ok, `${String(manifest.kind)} ${JSON.stringify(manifest.metadata)}: ${check.errors.join("; ")}`);
+}
+
+/** A component alone under Pulumi's mocks, recording what it registers. */
+export async function underMocks(build: () => void): Promise<RecordedResource[]> {
+    return (await recordUnderMocks("dev", build)).resources;
 }

@@ -4,8 +4,7 @@
 // There the body names tools as clients see them (`<prefix><tool>`), and each name must meet
 // exactly its own server's rules. Same real opa, same Authorino wrapping as the per-server specs.
 import { strict as assert } from "assert";
-import { manifestsOf, readStackConfig, recordUnderMocks, runStack } from "../../cli/mockRuntime";
-import type { RecordedResource } from "../../cli/mockRuntime";
+import { manifestsOf, readStackConfig, runStack } from "../../cli/mockRuntime";
 import { generateGatewayToolPolicyRego, generateToolPolicyRego, ToolPolicyError } from "../../components/gateway/rego";
 import {
     AUTHCONFIG_API_VERSION,
@@ -18,8 +17,7 @@ import {
 import { GATEWAY_NAMESPACE } from "../../components/wellKnown";
 import type { McpServerConfig } from "../../stacks/config";
 import { authorinoInput, evaluateBatch, functionsOf, opaCheck, wrapLikeAuthorino } from "../support/opa";
-import { loadSchemaValidator } from "../support/schemaValidator";
-import { ambiguous, files, NOW, packaging, rpcBody, serverWith, stackServers, thermostat, toolCallBody, verdictTable, weather } from "./fixtures";
+import { ambiguous, files, NOW, packaging, rpcBody, serverWith, stackServers, thermostat, toolCallBody, verdictTable, weather, assertValid, specOf, underMocks } from "./fixtures";
 import type { PolicyCase } from "./fixtures";
 
 const PUBLIC_HOST = "mcp.agents.example.com";
@@ -273,29 +271,10 @@ describe("gateway policy Rego: config it refuses", function () {
 // The AuthConfig and the component
 // ---------------------------------------------------------------------------------------------
 
-interface AuthConfigSpec {
-    readonly hosts: readonly string[];
-    readonly authentication: Record<string, { readonly anonymous?: Record<string, never> }>;
-    readonly authorization: Record<string, { readonly opa: { readonly rego: string; readonly allValues: boolean; readonly version?: string } }>;
-}
-
-function specOf(manifest: unknown): AuthConfigSpec {
-    return (manifest as { readonly spec: AuthConfigSpec }).spec;
-}
-
 function nameOf(manifest: unknown): string | undefined {
     return (manifest as { readonly metadata?: { readonly name?: string } }).metadata?.name;
 }
 
-function assertValid(manifest: Record<string, unknown>): void {
-    const check = loadSchemaValidator().validate(manifest);
-    assert.ok(check.ok, `${String(manifest.kind)} ${JSON.stringify(manifest.metadata)}: ${check.errors.join("; ")}`);
-}
-
-/** The component alone under Pulumi's mocks, recording what it registers. */
-async function underMocks(build: () => void): Promise<RecordedResource[]> {
-    return (await recordUnderMocks("dev", build)).resources;
-}
 
 describe("ToolPolicy: the public host's AuthConfig", function () {
     const manifest = gatewayToolPolicyAuthConfig(seeds(), PUBLIC_HOST, GATEWAY_NAMESPACE);

@@ -1,35 +1,16 @@
 // The ToolPolicy component: one Authorino AuthConfig per MCP server, valid against the CRD, under
 // Pulumi's mock runtime (alone, and as the McpGateway of a real stack instantiates it).
 import { strict as assert } from "assert";
-import { manifestsOf, readStackConfig, recordUnderMocks, runStack } from "../../cli/mockRuntime";
-import type { Manifest, RecordedResource } from "../../cli/mockRuntime";
+import { manifestsOf, readStackConfig, runStack } from "../../cli/mockRuntime";
+import type { Manifest } from "../../cli/mockRuntime";
 import { generateToolPolicyRego } from "../../components/gateway/rego";
 import { AUTHCONFIG_API_VERSION, GATEWAY_TOOL_POLICY_NAME, TOOL_POLICY_EVALUATOR, ToolPolicy, toolPolicyAuthConfig, toolPolicyName } from "../../components/gateway/toolPolicy";
 import { GATEWAY_NAMESPACE } from "../../components/wellKnown";
 import { loadSchemaValidator } from "../support/schemaValidator";
-import { NOW, seedServer, stackServers, thermostat } from "./fixtures";
+import { assertValid, NOW, seedServer, specOf, stackServers, thermostat, underMocks } from "./fixtures";
 
 const AUTHCONFIG_TYPE = "kubernetes:authorino.kuadrant.io/v1beta3:AuthConfig";
 
-interface AuthConfigSpec {
-    readonly hosts: readonly string[];
-    readonly authentication: Record<string, { readonly anonymous?: Record<string, never> }>;
-    readonly authorization: Record<string, { readonly opa: { readonly rego: string; readonly allValues: boolean; readonly version?: string } }>;
-}
-
-function specOf(manifest: unknown): AuthConfigSpec {
-    return (manifest as { readonly spec: AuthConfigSpec }).spec;
-}
-
-function assertValid(manifest: Record<string, unknown>): void {
-    const check = loadSchemaValidator().validate(manifest);
-    assert.ok(check.ok, `${String(manifest.kind)} ${JSON.stringify(manifest.metadata)}: ${check.errors.join("; ")}`);
-}
-
-/** The component alone under Pulumi's mocks, recording what it registers. */
-async function underMocks(build: () => void): Promise<RecordedResource[]> {
-    return (await recordUnderMocks("dev", build)).resources;
-}
 
 describe("ToolPolicy: the AuthConfig of one MCP server", function () {
     const server = seedServer("fetch");
