@@ -1,8 +1,8 @@
 // Entry point of `pulumi up`: config -> platform. The exports are the stack outputs.
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, loadConfig } from "./stacks/config";
-import { buildPlatform } from "./stacks/platform";
-import type { PlatformOutputs } from "./stacks/platform";
+import { ConfigError, loadConfig } from "./config/schema";
+import { buildPlatform } from "./platform";
+import type { PlatformOutputs } from "./platform";
 
 function main(): PlatformOutputs {
     try {

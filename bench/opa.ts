@@ -5,7 +5,7 @@
 //
 //   npx ts-node --transpile-only bench/opa.ts        (BENCH_COUNT=3 for the best of three runs)
 import { generateToolPolicyRego } from "../components/gateway/rego";
-import type { McpServerConfig } from "../stacks/config";
+import type { McpServerConfig } from "../config/schema";
 import { authorinoInput, evaluateBatch, findOpa, opaBench, TEST_UID, wrapLikeAuthorino } from "../test/support/opa";
 import { rpcBody, seedServer, serverWith, toolCall } from "../test/gateway/fixtures";
 

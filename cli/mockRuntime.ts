@@ -4,10 +4,10 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as YAML from "yaml";
-import { PROJECT, parseConfig } from "../stacks/config";
-import type { AgentSecurityConfig } from "../stacks/config";
-import { buildPlatform } from "../stacks/platform";
-import type { PlatformOutputs } from "../stacks/platform";
+import { PROJECT, parseConfig } from "../config/schema";
+import type { AgentSecurityConfig } from "../config/schema";
+import { buildPlatform } from "../platform";
+import type { PlatformOutputs } from "../platform";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 

@@ -3,7 +3,7 @@
 // Kubernetes resource plus charts.yaml; no cluster and no Pulumi CLI (design.md section 9).
 import * as fs from "fs";
 import * as path from "path";
-import { ConfigError } from "../stacks/config";
+import { ConfigError } from "../config/schema";
 import { StackFileError, chartsOf, manifestFileName, manifestsOf, runStackFile, toYaml } from "./mockRuntime";
 
 const USAGE = "usage: npm run render -- --stack <dev|ci|prod|name> --out <dir> [--project <dir with Pulumi.<stack>.yaml>]";

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { AgentConfig } from "../stacks/config";
+import type { AgentConfig } from "../config/schema";
 import { AGENT_CONTAINER, agentSelector, buildAgentPod } from "./baseline/agentPod";
 import { ROLLOUT_SURGE } from "./baseline/quota";
 import type { McpGatewayEndpoint, Platform } from "./wellKnown";

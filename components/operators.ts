@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { OperatorPin } from "../stacks/config";
+import type { OperatorPin } from "../config/schema";
 import { AGENTS_NAMESPACE_LABEL, MANAGED_BY_LABELS } from "./wellKnown";
 
 export interface OlmOperatorArgs {

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ChartPin } from "../../stacks/config";
+import type { ChartPin } from "../../config/schema";
 import { chartSource } from "../runtime/chart";
 import { KYVERNO_NAMESPACE, MANAGED_BY_LABELS } from "../wellKnown";
 import type { Platform } from "../wellKnown";

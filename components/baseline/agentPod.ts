@@ -1,8 +1,8 @@
 // The whole agent pod, built from one agent's config: the agent container, its secret files, its
 // writable directories, the SPIFFE sidecar(s), the runtime class. Pure: SandboxedAgent only wraps
 // the result in Kubernetes objects.
-import type { AgentConfig } from "../../stacks/config";
-import { KATA_MIN_MEMORY, memoryBytes } from "../../stacks/config";
+import type { AgentConfig } from "../../config/schema";
+import { KATA_MIN_MEMORY, memoryBytes } from "../../config/schema";
 import type { McpGatewayEndpoint, Platform } from "../wellKnown";
 import { AGENT_NAME_LABEL, AGENT_ROLE_LABEL, AGENT_ROLE_VALUE, KATA_RUNTIME_CLASS } from "../wellKnown";
 import { hardenedContainer, hardenedPodSpec, resourceRequirements, secretFileVolumes, SECRET_FILE_MODE, SECRETS_DIR, SECRETS_DIR_ENV, writableVolumes } from "./hardening";
@@ -79,7 +79,7 @@ export interface AgentPod {
 export function buildAgentPod(input: AgentPodInput): AgentPod {
     const { agent, platform, kata } = input;
     if (kata) {
-        // stacks/config.ts refuses smaller values already; a second guard here keeps the builder
+        // config/schema.ts refuses smaller values already; a second guard here keeps the builder
         // safe for any caller: QEMU's overhead inside the micro-VM needs the headroom.
         const memory = memoryBytes(agent.resources.memory) ?? 0;
         if (memory < (memoryBytes(KATA_MIN_MEMORY) ?? 0)) {

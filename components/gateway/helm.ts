@@ -1,7 +1,7 @@
 // How a pinned chart becomes `k8s.helm.v4.Chart` arguments. Shared by the gateway and mesh layers
 // so that an air-gapped mirror (https or oci, design.md section 3) works the same way for every chart.
 import type * as k8s from "@pulumi/kubernetes";
-import type { ChartPin } from "../../stacks/config";
+import type { ChartPin } from "../../config/schema";
 
 type ChartValues = Record<string, unknown>;
 

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ChartPin, McpServerConfig, OperatorPin } from "../../stacks/config";
+import type { ChartPin, McpServerConfig, OperatorPin } from "../../config/schema";
 import { extAuthzPolicyManifest } from "../mesh/extAuthz";
 import { OlmOperator } from "../operators";
 import type { McpGatewayEndpoint, Platform } from "../wellKnown";

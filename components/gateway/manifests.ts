@@ -1,7 +1,7 @@
 // Pure builders for the gateway layer's Kubernetes objects: Gateway API, the MCP gateway CRs and
 // the Kuadrant policies. The McpGateway component only instantiates what these return, so every
 // field is testable without Pulumi and stays a literal (known at preview).
-import type { McpServerConfig } from "../../stacks/config";
+import type { McpServerConfig } from "../../config/schema";
 import { GATEWAY_NAMESPACE, KUADRANT_NAMESPACE, MANAGED_BY_LABELS, MCP_GATEWAY_NAME } from "../wellKnown";
 import type { Platform } from "../wellKnown";
 

@@ -25,8 +25,8 @@
 //     argument(s)"; it appears to slip through only when some other rule's type is unknown, see
 //     `unifies`/`causedByNilType` in OPA's v1/ast/check.go). So the text defines no function;
 //     disjunctions are separate rule clauses or unions of comprehensions.
-import type { ArgumentRule, McpServerConfig, ToolSpec } from "../../stacks/config";
-import { urlAllowProblem } from "../../stacks/config";
+import type { ArgumentRule, McpServerConfig, ToolSpec } from "../../config/schema";
+import { urlAllowProblem } from "../../config/schema";
 import { ISO_4217_CODES } from "./iso4217";
 import { toolPrefix } from "./manifests";
 

@@ -11,7 +11,7 @@
 // public host's Rego (rego.ts, generateGatewayToolPolicyRego) applies each server's own rules.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { McpServerConfig } from "../../stacks/config";
+import type { McpServerConfig } from "../../config/schema";
 import { MANAGED_BY_LABELS } from "../wellKnown";
 import { generateGatewayToolPolicyRego, generateToolPolicyRego } from "./rego";
 

@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ChartPin, OperatorPin } from "../../stacks/config";
+import type { ChartPin, OperatorPin } from "../../config/schema";
 import { AGENT_SPIFFE_LABEL, agentSelector } from "../baseline/agentPod";
 import { chartSource } from "../isolation/chartSource";
 import { OlmOperator } from "../operators";

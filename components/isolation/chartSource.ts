@@ -1,7 +1,7 @@
-// How a pinned chart (stacks/config.ts ChartPin) is handed to `k8s.helm.v4.Chart`: OCI charts are
+// How a pinned chart (config/schema.ts ChartPin) is handed to `k8s.helm.v4.Chart`: OCI charts are
 // addressed by their full reference, HTTP repositories through `repositoryOpts.repo`. Pure, and
 // shared by the isolation and identity installs.
-import type { ChartPin } from "../../stacks/config";
+import type { ChartPin } from "../../config/schema";
 
 export interface ChartSource {
     readonly chart: string;

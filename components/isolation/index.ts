@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ChartPin, OperatorPin } from "../../stacks/config";
+import type { ChartPin, OperatorPin } from "../../config/schema";
 import { OlmOperator } from "../operators";
 import type { Platform } from "../wellKnown";
 import { KATA_RUNTIME_CLASS, MANAGED_BY_LABELS, OSC_NAMESPACE } from "../wellKnown";

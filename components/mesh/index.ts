@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { ChartPin, OperatorPin } from "../../stacks/config";
+import type { ChartPin, OperatorPin } from "../../config/schema";
 import { pinnedChartArgs } from "../gateway/helm";
 import { childOptions } from "../gateway/options";
 import { platformNamespaceLabels } from "../gateway/namespaces";

@@ -1,6 +1,6 @@
 // Where a pinned chart comes from, in the shape k8s.helm.v4.Chart takes. Shared by the runtime,
 // network and admission components; chart repositories are config so a mirror works (design.md 3).
-import type { ChartPin } from "../../stacks/config";
+import type { ChartPin } from "../../config/schema";
 
 export interface ChartSource {
     readonly chart: string;

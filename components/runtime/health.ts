@@ -4,7 +4,7 @@
 // kube_deployment_*), so this needs nothing from the tools themselves.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { Tool } from "../../stacks/profiles";
+import type { Tool } from "../../config/profiles";
 import {
     FALCO_NAMESPACE,
     GATEWAY_NAMESPACE,

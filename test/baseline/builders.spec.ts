@@ -1,7 +1,7 @@
 import * as assert from "assert";
 import fc from "fast-check";
 import type { Manifest } from "../../cli/mockRuntime";
-import type { AgentConfig } from "../../stacks/config";
+import type { AgentConfig } from "../../config/schema";
 import {
     AGENT_CONTAINER,
     buildAgentPod,

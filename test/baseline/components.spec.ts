@@ -4,7 +4,7 @@ import * as assert from "assert";
 import type { Manifest, StackRun } from "../../cli/mockRuntime";
 import { chartsOf, manifestsOf, toYaml } from "../../cli/mockRuntime";
 import { operatorGroupSpec, operatorNamespaceLabels, subscriptionSpec } from "../../components/operators";
-import { DEFAULT_OPERATORS } from "../../stacks/config";
+import { DEFAULT_OPERATORS } from "../../config/schema";
 import { loadSchemaValidator } from "../support/schemaValidator";
 import { agentDeployments, baselineProblems, isObj, ofKind, ownResources, pathsOfKey, podSpecOf, runVariant, stackConfig } from "./support";
 

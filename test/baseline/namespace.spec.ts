@@ -14,7 +14,7 @@ import {
     sidecarLimits,
 } from "../../components/baseline";
 import type { QuotaInput } from "../../components/baseline";
-import { cpuMillis, memoryBytes } from "../../stacks/config";
+import { cpuMillis, memoryBytes } from "../../config/schema";
 
 describe("agent namespace: labels", () => {
     it("enforces, audits and warns PSA restricted without a pinned version and marks the namespace as an agent namespace", () => {

@@ -4,8 +4,8 @@ import * as assert from "assert";
 import type { Manifest, RecordedResource, StackRun } from "../../cli/mockRuntime";
 import { manifestsOf } from "../../cli/mockRuntime";
 import { resourceQuotaSpec } from "../../components/baseline";
-import { agentNamespace, agentsByNamespace } from "../../stacks/platform";
-import { cpuMillis, memoryBytes, KATA_MIN_MEMORY } from "../../stacks/config";
+import { agentNamespace, agentsByNamespace } from "../../platform";
+import { cpuMillis, memoryBytes, KATA_MIN_MEMORY } from "../../config/schema";
 import { loadSchemaValidator } from "../support/schemaValidator";
 import { evaluate } from "../../policy-pack/evaluate";
 import {

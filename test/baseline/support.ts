@@ -1,7 +1,7 @@
 // Helpers of the baseline tests: run a stack (or a variant of it) under the mock runtime, pick out
 // the resources of the baseline components, and an independent reading of the section 8 rules
 // (design.md) for agent pods, written against the manifests rather than against the builders.
-import { imageFromRegistry } from "../../stacks/config";
+import { imageFromRegistry } from "../../config/schema";
 import type { RecordedResource, StackRun } from "../../cli/mockRuntime";
 import { manifestsOf, readStackConfig, runStack } from "../../cli/mockRuntime";
 import type { Manifest } from "../../cli/mockRuntime";

@@ -3,8 +3,8 @@
 import { strict as assert } from "assert";
 import { evaluate } from "@marcbachmann/cel-js";
 import type * as pulumi from "@pulumi/pulumi";
-import { parseConfig } from "../../stacks/config";
-import type { McpServerConfig } from "../../stacks/config";
+import { parseConfig } from "../../config/schema";
+import type { McpServerConfig } from "../../config/schema";
 import { pinnedChartArgs } from "../../components/gateway/helm";
 import {
     authPolicyManifest,

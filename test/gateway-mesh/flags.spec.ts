@@ -1,7 +1,7 @@
 // The envoy and opa flags, both directions: dev (both off), ci (both on), and ci with one of them
 // off. Whatever a flag brings must be absent without it, and the other flag's layer must not care.
 import { strict as assert } from "assert";
-import { ConfigError, parseConfig } from "../../stacks/config";
+import { ConfigError, parseConfig } from "../../config/schema";
 import type { StackRun } from "../../cli/mockRuntime";
 import { chartsOf } from "../../cli/mockRuntime";
 import { at, chart, componentsOfType, ofKind, oneOf, render } from "./support";

@@ -1,7 +1,7 @@
 // What the Mesh and AgentMeshPolicy components render per platform, field by field.
 import { strict as assert } from "assert";
-import { parseConfig } from "../../stacks/config";
-import { agentsByNamespace } from "../../stacks/platform";
+import { parseConfig } from "../../config/schema";
+import { agentsByNamespace } from "../../platform";
 import { at, chart, componentsOfType, ofKind, oneOf, render } from "./support";
 import { NOW, variantConfig } from "./variants";
 

@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { PROJECT } from "../../stacks/config";
+import { PROJECT } from "../../config/schema";
 
 export const NOW = new Date("2026-11-23T12:00:00Z");
 

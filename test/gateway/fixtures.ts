@@ -3,8 +3,8 @@
 import { strict as assert } from "assert";
 import { readStackConfig, recordUnderMocks } from "../../cli/mockRuntime";
 import type { RecordedResource } from "../../cli/mockRuntime";
-import { parseConfig } from "../../stacks/config";
-import type { McpServerConfig } from "../../stacks/config";
+import { parseConfig } from "../../config/schema";
+import type { McpServerConfig } from "../../config/schema";
 import { generateToolPolicyRego } from "../../components/gateway/rego";
 import { authorinoInput, evaluateBatch } from "../support/opa";
 import type { AttributeViews, EvaluateOptions, HttpRequest, Outcome, Verdict } from "../support/opa";

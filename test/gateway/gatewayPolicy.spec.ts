@@ -15,7 +15,7 @@ import {
     toolPolicyName,
 } from "../../components/gateway/toolPolicy";
 import { GATEWAY_NAMESPACE } from "../../components/wellKnown";
-import type { McpServerConfig } from "../../stacks/config";
+import type { McpServerConfig } from "../../config/schema";
 import { authorinoInput, evaluateBatch, functionsOf, opaCheck, wrapLikeAuthorino } from "../support/opa";
 import { ambiguous, files, NOW, packaging, rpcBody, serverWith, stackServers, thermostat, toolCallBody, verdictTable, weather, assertValid, specOf, underMocks } from "./fixtures";
 import type { PolicyCase } from "./fixtures";

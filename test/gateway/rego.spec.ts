@@ -12,7 +12,7 @@ import {
     ToolPolicyError,
 } from "../../components/gateway/rego";
 import { ISO_4217_CODES } from "../../components/gateway/iso4217";
-import type { McpServerConfig } from "../../stacks/config";
+import type { McpServerConfig } from "../../config/schema";
 import { authorinoInput, evaluateBatch, functionsOf, opaCheck, wrapLikeAuthorino } from "../support/opa";
 import { ambiguous, files, packaging, parseServer, seedServer, serverWith, stackServers, thermostat, toolCall, weather } from "./fixtures";
 

@@ -3,7 +3,7 @@
 // random allow list, many URLs per tool. Reproduce a failure with PROPERTY_SEED=<seed>.
 import { strict as assert } from "assert";
 import * as fc from "fast-check";
-import { urlAllowProblem } from "../../stacks/config";
+import { urlAllowProblem } from "../../config/schema";
 import { generateToolPolicyRego } from "../../components/gateway/rego";
 import { evaluateBatch } from "../support/opa";
 import { serverWith, toolCall } from "./fixtures";

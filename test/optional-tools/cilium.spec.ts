@@ -9,7 +9,7 @@ import { agentEgressPolicy } from "../../components/network/policy";
 import type { AgentEgressInput, CiliumEgressRule, CiliumNetworkPolicyManifest } from "../../components/network/policy";
 import { ciliumValues } from "../../components/network/values";
 import { defaultSchemaDir } from "../support/schemaValidator";
-import type { AgentConfig } from "../../stacks/config";
+import type { AgentConfig } from "../../config/schema";
 import type { Render } from "./support";
 import { hasPath, leafPaths, ofKind, onKubernetes, prodConfig, render } from "./support";
 

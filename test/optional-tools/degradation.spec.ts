@@ -21,10 +21,10 @@
 //   projected gateway token (volume and mount), and the `allow-mcp-gateway` NetworkPolicy goes away
 //   (there is no gateway to call).
 import * as assert from "assert";
-import { agentNamespace } from "../../stacks/platform";
-import type { AgentConfig } from "../../stacks/config";
-import { TOOLS } from "../../stacks/profiles";
-import type { Tool } from "../../stacks/profiles";
+import { agentNamespace } from "../../platform";
+import type { AgentConfig } from "../../config/schema";
+import { TOOLS } from "../../config/profiles";
+import type { Tool } from "../../config/profiles";
 import type { Manifest } from "../../cli/mockRuntime";
 import type { RawConfig } from "./support";
 import { onKubernetes, prodConfig, prodWithout, render } from "./support";

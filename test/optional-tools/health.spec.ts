@@ -2,7 +2,7 @@
 // fully ready, scaled to zero, or missing.
 import * as assert from "assert";
 import { monitoredWorkloads, notReadyExpression, toolAlertRules } from "../../components/runtime/health";
-import { TOOLS } from "../../stacks/profiles";
+import { TOOLS } from "../../config/profiles";
 import type { Render } from "./support";
 import { ofKind, onKubernetes, prodConfig, render } from "./support";
 

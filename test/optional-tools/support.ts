@@ -2,7 +2,7 @@
 // prod-like overrides, and views of the rendered resources.
 import { chartsOf, manifestsOf, readStackConfig, runStack } from "../../cli/mockRuntime";
 import type { ChartRelease, Manifest, RecordedResource, StackRun } from "../../cli/mockRuntime";
-import type { Tool } from "../../stacks/profiles";
+import type { Tool } from "../../config/profiles";
 
 /** The clock every render uses, so emergency overrides expire deterministically. */
 export const NOW = new Date("2026-09-01T00:00:00Z");

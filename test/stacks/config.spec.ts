@@ -1,7 +1,7 @@
 import { strict as assert } from "assert";
 import { readStackConfig } from "../../cli/mockRuntime";
-import { ConfigError, parseConfig } from "../../stacks/config";
-import type { ConfigIssue } from "../../stacks/config";
+import { ConfigError, parseConfig } from "../../config/schema";
+import type { ConfigIssue } from "../../config/schema";
 
 const NOW = new Date("2026-11-23T12:00:00Z");
 const FUTURE = "2026-12-01T00:00:00Z";

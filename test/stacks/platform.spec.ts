@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import { readStackConfig, runStack } from "../../cli/mockRuntime";
 import type { RecordedResource } from "../../cli/mockRuntime";
-import { TOOLS } from "../../stacks/profiles";
-import type { Tool } from "../../stacks/profiles";
+import { TOOLS } from "../../config/profiles";
+import type { Tool } from "../../config/profiles";
 
 const NOW = new Date("2026-11-23T12:00:00Z");
 const FUTURE = "2026-12-01T00:00:00Z";

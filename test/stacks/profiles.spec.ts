@@ -1,8 +1,8 @@
 import { strict as assert } from "assert";
 import { readStackConfig } from "../../cli/mockRuntime";
-import { parseConfig } from "../../stacks/config";
-import { PROFILE_MATRIX, TOOLS, resolveFeatures } from "../../stacks/profiles";
-import type { FeatureSet, Tool } from "../../stacks/profiles";
+import { parseConfig } from "../../config/schema";
+import { PROFILE_MATRIX, TOOLS, resolveFeatures } from "../../config/profiles";
+import type { FeatureSet, Tool } from "../../config/profiles";
 
 const NOW = new Date("2026-11-23T12:00:00Z");
 

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { REPO_ROOT, readStackConfig } from "../../cli/mockRuntime";
-import { PROJECT, configSchema, parseConfig } from "../../stacks/config";
+import { PROJECT, configSchema, parseConfig } from "../../config/schema";
 
 interface Declaration {
     readonly type?: string;

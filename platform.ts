@@ -2,22 +2,22 @@
 // inputs and outputs and reads no config of its own (design.md section 3).
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AgentNamespace } from "../components/baseline";
-import { SandboxedAgent } from "../components/agent";
-import { FailClosedAdmission, KyvernoAdmission } from "../components/admission";
-import { McpGateway } from "../components/gateway";
-import { Identity } from "../components/identity";
-import { Isolation } from "../components/isolation";
-import { AgentMeshPolicy, Mesh } from "../components/mesh";
-import { AgentEgressPolicy, CiliumInstall } from "../components/network";
-import { Falco } from "../components/runtime";
-import type { FalcoCoverage } from "../components/runtime";
-import { ToolHealth } from "../components/runtime/health";
-import { FALCO_NAMESPACE, GATEWAY_NAMESPACE, KATA_RUNTIME_CLASS, MANAGED_BY_LABELS } from "../components/wellKnown";
-import type { AgentConfig, AgentSecurityConfig } from "./config";
-import { cpuMillis, memoryBytes } from "./config";
-import type { FeatureSet } from "./profiles";
-import { enabledTools } from "./profiles";
+import { AgentNamespace } from "./components/baseline";
+import { SandboxedAgent } from "./components/agent";
+import { FailClosedAdmission, KyvernoAdmission } from "./components/admission";
+import { McpGateway } from "./components/gateway";
+import { Identity } from "./components/identity";
+import { Isolation } from "./components/isolation";
+import { AgentMeshPolicy, Mesh } from "./components/mesh";
+import { AgentEgressPolicy, CiliumInstall } from "./components/network";
+import { Falco } from "./components/runtime";
+import type { FalcoCoverage } from "./components/runtime";
+import { ToolHealth } from "./components/runtime/health";
+import { FALCO_NAMESPACE, GATEWAY_NAMESPACE, KATA_RUNTIME_CLASS, MANAGED_BY_LABELS } from "./components/wellKnown";
+import type { AgentConfig, AgentSecurityConfig } from "./config/schema";
+import { cpuMillis, memoryBytes } from "./config/schema";
+import type { FeatureSet } from "./config/profiles";
+import { enabledTools } from "./config/profiles";
 
 export const AUDIT_CONFIGMAP_NAME = "agent-security-audit";
 
