@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartPin } from "../../config/schema";
-import { chartSource } from "../runtime/chart";
+import { chartSource } from "../charts";
 import { KYVERNO_NAMESPACE, MANAGED_BY_LABELS } from "../wellKnown";
 import type { Platform } from "../wellKnown";
 import { failClosedBinding, failClosedPolicy } from "./failClosed";

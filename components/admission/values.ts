@@ -1,5 +1,5 @@
 // Helm values for the kyverno chart (3.9.0, app v1.19.0; keys: ../shared/crds/kyverno/helm/kyverno/values.yaml).
-import type { HelmValues } from "../runtime/chart";
+import type { HelmValues } from "../charts";
 import type { Platform } from "../wellKnown";
 import type { ValidationAction } from "./policies";
 

@@ -5,7 +5,7 @@ import { extAuthzPolicyManifest } from "../mesh/extAuthz";
 import { OlmOperator } from "../operators";
 import type { McpGatewayEndpoint, Platform } from "../wellKnown";
 import { GATEWAY_NAMESPACE, KUADRANT_NAMESPACE, MCP_GATEWAY_NAME } from "../wellKnown";
-import { pinnedChartArgs } from "./helm";
+import { pinnedChartArgs } from "../charts";
 import { childOptions } from "./options";
 import {
     authPolicyManifest,

@@ -2,7 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartPin, OperatorPin } from "../../config/schema";
 import { AGENT_SPIFFE_LABEL, agentSelector } from "../baseline/agentPod";
-import { chartSource } from "../isolation/chartSource";
+import { chartSource } from "../charts";
 import { OlmOperator } from "../operators";
 import type { Platform } from "../wellKnown";
 import { MANAGED_BY_LABELS, SPIFFE_CSI_DRIVER, SPIRE_NAMESPACE, ZTWIM_NAMESPACE } from "../wellKnown";

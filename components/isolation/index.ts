@@ -4,7 +4,7 @@ import type { ChartPin, OperatorPin } from "../../config/schema";
 import { OlmOperator } from "../operators";
 import type { Platform } from "../wellKnown";
 import { KATA_RUNTIME_CLASS, MANAGED_BY_LABELS, OSC_NAMESPACE } from "../wellKnown";
-import { chartSource } from "./chartSource";
+import { chartSource } from "../charts";
 
 export interface IsolationArgs {
     readonly platform: Platform;

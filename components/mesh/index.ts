@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartPin, OperatorPin } from "../../config/schema";
-import { pinnedChartArgs } from "../gateway/helm";
+import { pinnedChartArgs } from "../charts";
 import { childOptions } from "../gateway/options";
 import { platformNamespaceLabels } from "../gateway/namespaces";
 import { OlmOperator } from "../operators";

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { ChartPin } from "../../config/schema";
-import { chartSource } from "../runtime/chart";
+import { chartSource } from "../charts";
 import { SPIRE_NAMESPACE, ZTWIM_NAMESPACE } from "../wellKnown";
 import type { Platform } from "../wellKnown";
 import { agentEgressPolicy } from "./policy";

@@ -2,7 +2,7 @@
 // Only what the agent egress policies depend on is set; datapath, IPAM and kube-proxy replacement
 // are cluster decisions this program does not make (design.md section 6: replacing a CNI on a live
 // cluster is not this program's business, the chart is only installed when asked).
-import type { HelmValues } from "../runtime/chart";
+import type { HelmValues } from "../charts";
 
 export const CILIUM_RELEASE = "cilium";
 

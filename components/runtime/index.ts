@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { ChartPin } from "../../config/schema";
 import { FALCO_NAMESPACE, MANAGED_BY_LABELS } from "../wellKnown";
 import type { Platform } from "../wellKnown";
-import { chartSource } from "./chart";
+import { chartSource } from "../charts";
 import { FALCO_RULES_FILE, renderFalcoRules } from "./rules";
 import { FALCOSIDEKICK_RELEASE, FALCO_RELEASE, falcoValues, falcosidekickValues } from "./values";
 

@@ -2,7 +2,7 @@
 // Keys and defaults: ../shared/crds/falco/helm/falco/values.yaml (chart 9.1.0, Falco 0.44.1) and
 // ../shared/crds/falco/helm/falcosidekick/values.yaml (chart 0.14.0).
 import { FALCO_NAMESPACE } from "../wellKnown";
-import type { HelmValues } from "./chart";
+import type { HelmValues } from "../charts";
 import type { Platform } from "../wellKnown";
 
 export const FALCO_RELEASE = "falco";

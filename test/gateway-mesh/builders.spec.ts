@@ -5,7 +5,7 @@ import { evaluate } from "@marcbachmann/cel-js";
 import type * as pulumi from "@pulumi/pulumi";
 import { parseConfig } from "../../config/schema";
 import type { McpServerConfig } from "../../config/schema";
-import { pinnedChartArgs } from "../../components/gateway/helm";
+import { pinnedChartArgs } from "../../components/charts";
 import {
     authPolicyManifest,
     celString,
