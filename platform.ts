@@ -56,12 +56,52 @@ export function agentsByNamespace(agents: readonly AgentConfig[]): Map<string, A
     return groups;
 }
 
-export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
-    const features = cfg.features;
-    const provider = new k8s.Provider("k8s", cfg.render ? { renderYamlToDirectory: cfg.render.directory } : {});
-    const opts: pulumi.ComponentResourceOptions = { provider };
+/** What every layer is handed: the validated config, the resolved tools and the provider options. */
+interface Floor {
+    readonly cfg: AgentSecurityConfig;
+    readonly features: FeatureSet;
+    readonly opts: pulumi.ComponentResourceOptions;
+}
 
-    // The audit trail of design.md section 5: profile, flags and any emergency override, in-cluster.
+/** What the agent layer wires to: the layers below it that exist on this profile. */
+interface AgentNeighbours {
+    readonly isolation: Isolation | undefined;
+    readonly mesh: Mesh | undefined;
+    readonly gateway: McpGateway | undefined;
+}
+
+export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
+    const provider = new k8s.Provider("k8s", cfg.render ? { renderYamlToDirectory: cfg.render.directory } : {});
+    const floor: Floor = { cfg, features: cfg.features, opts: { provider } };
+
+    // Registration order is kept as it was before the split, so rendered output does not move.
+    const platformNamespace = platformLayer(floor);
+    const isolation = isolationLayer(floor);
+    const mesh = meshLayer(floor);
+    const gateway = gatewayLayer(floor);
+    identityLayer(floor);
+    const agents = agentLayer(floor, { isolation, mesh, gateway });
+    ciliumLayer(floor);
+    const falco = falcoLayer(floor);
+    kyvernoLayer(floor);
+    failClosedLayer(floor);
+    healthLayer(floor, platformNamespace);
+
+    return {
+        stack: cfg.stack,
+        profile: cfg.profile,
+        platform: cfg.platform,
+        features: floor.features,
+        emergencyOverride: cfg.emergencyOverride ?? null,
+        agents,
+        falcoCoverage: falco ? falco.coverage : null,
+        mcpGatewayUrl: gateway ? gateway.url : null,
+        renderDirectory: cfg.render?.directory ?? null,
+    };
+}
+
+/** The platform namespace and the audit trail of design.md section 5: profile, flags and any emergency override, in-cluster. */
+function platformLayer({ cfg, features, opts }: Floor): k8s.core.v1.Namespace {
     const platformNamespace = new k8s.core.v1.Namespace(
         "platform-namespace",
         {
@@ -89,62 +129,64 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
         },
         { ...opts, dependsOn: [platformNamespace] },
     );
+    return platformNamespace;
+}
 
-    const approval = cfg.operatorApproval;
+/** Kata: agent pods wait for it, because a pod naming a RuntimeClass that does not exist yet is refused at admission. */
+function isolationLayer({ cfg, features, opts }: Floor): Isolation | undefined {
+    if (!features.kata) return undefined;
+    return new Isolation(
+        "isolation",
+        { platform: cfg.platform, chart: cfg.charts.kataDeploy, operator: cfg.operators.sandboxedContainers, approval: cfg.operatorApproval, labelNodes: cfg.kata.labelNodes },
+        opts,
+    );
+}
+
+function meshLayer({ cfg, features, opts }: Floor): Mesh | undefined {
+    if (!features.envoy) return undefined;
+    return new Mesh(
+        "mesh",
+        {
+            platform: cfg.platform,
+            istioVersion: cfg.mesh.istioVersion,
+            extAuthzTimeout: cfg.mesh.extAuthzTimeout,
+            maxRequestBytes: cfg.mesh.maxRequestBytes,
+            toolPolicy: features.opa,
+            charts: { istioBase: cfg.charts.istioBase, istiod: cfg.charts.istiod, istioCni: cfg.charts.istioCni },
+            operator: cfg.operators.serviceMesh,
+            approval: cfg.operatorApproval,
+        },
+        opts,
+    );
+}
+
+function gatewayLayer({ cfg, features, opts }: Floor): McpGateway | undefined {
+    if (!features.opa) return undefined;
     // The ext-authz provider lives in the mesh's istiod (the Sail `Istio` we patch), so the MCP
     // gateway must be served by that istiod's class on both platforms. OpenShift's
     // `openshift-default` class belongs to the ingress operator's own Istio, which never sees our
-    // mesh config: a Gateway there would skip the tool policy.
+    // mesh config: a Gateway there would skip the tool policy (config refuses it, issue 12).
     const gatewayClassName = cfg.gateway.className ?? "istio";
+    return new McpGateway(
+        "gateway",
+        {
+            platform: cfg.platform,
+            gatewayClassName,
+            publicHost: cfg.gateway.publicHost,
+            internalDomain: cfg.gateway.internalDomain,
+            servers: cfg.mcpServers,
+            callers: cfg.agents.map((agent) => ({ namespace: agentNamespace(agent), serviceAccountName: agent.name })),
+            charts: { kuadrantOperator: cfg.charts.kuadrantOperator, mcpGateway: cfg.charts.mcpGateway },
+            operator: cfg.operators.connectivityLink,
+            approval: cfg.operatorApproval,
+            meshExtAuthz: features.envoy,
+        },
+        opts,
+    );
+}
 
-    // Agent pods wait for the Kata install: a pod naming a RuntimeClass that does not exist yet is
-    // refused at admission.
-    const isolation = features.kata
-        ? new Isolation(
-              "isolation",
-              { platform: cfg.platform, chart: cfg.charts.kataDeploy, operator: cfg.operators.sandboxedContainers, approval, labelNodes: cfg.kata.labelNodes },
-              opts,
-          )
-        : undefined;
-
-    const mesh = features.envoy
-        ? new Mesh(
-              "mesh",
-              {
-                  platform: cfg.platform,
-                  istioVersion: cfg.mesh.istioVersion,
-                  extAuthzTimeout: cfg.mesh.extAuthzTimeout,
-                  maxRequestBytes: cfg.mesh.maxRequestBytes,
-                  toolPolicy: features.opa,
-                  charts: { istioBase: cfg.charts.istioBase, istiod: cfg.charts.istiod, istioCni: cfg.charts.istioCni },
-                  operator: cfg.operators.serviceMesh,
-                  approval,
-              },
-              opts,
-          )
-        : undefined;
-
-    const gateway = features.opa
-        ? new McpGateway(
-              "gateway",
-              {
-                  platform: cfg.platform,
-                  gatewayClassName,
-                  publicHost: cfg.gateway.publicHost,
-                  internalDomain: cfg.gateway.internalDomain,
-                  servers: cfg.mcpServers,
-                  callers: cfg.agents.map((agent) => ({ namespace: agentNamespace(agent), serviceAccountName: agent.name })),
-                  charts: { kuadrantOperator: cfg.charts.kuadrantOperator, mcpGateway: cfg.charts.mcpGateway },
-                  operator: cfg.operators.connectivityLink,
-                  approval,
-                  meshExtAuthz: features.envoy,
-              },
-              opts,
-          )
-        : undefined;
-    const mcpGatewayNamespace = gateway ? GATEWAY_NAMESPACE : undefined;
-
-    new Identity(
+function identityLayer({ cfg, features, opts }: Floor): Identity {
+    return new Identity(
         "identity",
         {
             platform: cfg.platform,
@@ -152,13 +194,18 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
             clusterName: cfg.identity.clusterName,
             charts: { spireCrds: cfg.charts.spireCrds, spire: cfg.charts.spire },
             operator: cfg.operators.workloadIdentity,
-            approval,
+            approval: cfg.operatorApproval,
             agents: cfg.agents.map((agent) => ({ agentName: agent.name, namespace: agentNamespace(agent), serviceAccountName: agent.name })),
             kata: features.kata,
         },
         opts,
     );
+}
 
+/** Per agent namespace: one set of guards (and mesh policy), then each agent and its Cilium egress. */
+function agentLayer(floor: Floor, { isolation, mesh, gateway }: AgentNeighbours): AgentSummary[] {
+    const { cfg, features, opts } = floor;
+    const mcpGatewayNamespace = gateway ? GATEWAY_NAMESPACE : undefined;
     const summaries: AgentSummary[] = [];
     for (const [namespace, members] of agentsByNamespace(cfg.agents)) {
         const guards = new AgentNamespace(
@@ -232,70 +279,65 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
             });
         }
     }
+    return summaries;
+}
 
+function ciliumLayer({ cfg, features, opts }: Floor): void {
     if (features.cilium && cfg.cilium.install) {
         new CiliumInstall("cilium", { chart: cfg.charts.cilium, namespace: cfg.cilium.namespace }, opts);
     }
+}
 
-    const falco = features.falco
-        ? new Falco(
-              "falco",
-              {
-                  platform: cfg.platform,
-                  charts: { falco: cfg.charts.falco, falcosidekick: cfg.charts.falcosidekick },
-                  webhookUrl: cfg.falco.webhookUrl,
-                  minimumPriority: cfg.falco.minimumPriority,
-                  agents: cfg.agents.map((agent) => ({ name: agent.name, namespace: agentNamespace(agent), egressHosts: agent.egress, kata: features.kata })),
-              },
-              opts,
-          )
-        : undefined;
+function falcoLayer({ cfg, features, opts }: Floor): Falco | undefined {
+    if (!features.falco) return undefined;
+    return new Falco(
+        "falco",
+        {
+            platform: cfg.platform,
+            charts: { falco: cfg.charts.falco, falcosidekick: cfg.charts.falcosidekick },
+            webhookUrl: cfg.falco.webhookUrl,
+            minimumPriority: cfg.falco.minimumPriority,
+            agents: cfg.agents.map((agent) => ({ name: agent.name, namespace: agentNamespace(agent), egressHosts: agent.egress, kata: features.kata })),
+        },
+        opts,
+    );
+}
 
-    if (features.kyverno) {
-        new KyvernoAdmission(
-            "kyverno",
-            {
-                platform: cfg.platform,
-                chart: cfg.charts.kyverno,
-                validationAction: cfg.kyverno.validationAction ?? (cfg.profile === "prod" ? "Deny" : "Audit"),
-                approvedRegistries: cfg.registries,
-                requiredRuntimeClass: cfg.profile === "prod" && features.kata ? KATA_RUNTIME_CLASS : undefined,
-            },
-            opts,
-        );
-    }
+function kyvernoLayer({ cfg, features, opts }: Floor): void {
+    if (!features.kyverno) return;
+    new KyvernoAdmission(
+        "kyverno",
+        {
+            platform: cfg.platform,
+            chart: cfg.charts.kyverno,
+            validationAction: cfg.kyverno.validationAction ?? (cfg.profile === "prod" ? "Deny" : "Audit"),
+            approvedRegistries: cfg.registries,
+            requiredRuntimeClass: cfg.profile === "prod" && features.kata ? KATA_RUNTIME_CLASS : undefined,
+        },
+        opts,
+    );
+}
 
-    if (cfg.failClosed.length > 0) {
-        new FailClosedAdmission(
-            "fail-closed",
-            {
-                tools: cfg.failClosed.map((tool) =>
-                    tool === "falco"
-                        ? { tool, daemonSetNamespace: FALCO_NAMESPACE, daemonSetName: "falco" }
-                        : { tool, daemonSetNamespace: cfg.cilium.namespace, daemonSetName: "cilium" },
-                ),
-            },
-            opts,
-        );
-    }
+function failClosedLayer({ cfg, opts }: Floor): void {
+    if (cfg.failClosed.length === 0) return;
+    new FailClosedAdmission(
+        "fail-closed",
+        {
+            tools: cfg.failClosed.map((tool) =>
+                tool === "falco"
+                    ? { tool, daemonSetNamespace: FALCO_NAMESPACE, daemonSetName: "falco" }
+                    : { tool, daemonSetNamespace: cfg.cilium.namespace, daemonSetName: "cilium" },
+            ),
+        },
+        opts,
+    );
+}
 
-    if (cfg.monitoring && enabledTools(features).length > 0) {
-        new ToolHealth(
-            "tool-health",
-            { namespace: cfg.platformNamespace, platform: cfg.platform, tools: enabledTools(features), ciliumNamespace: cfg.cilium.namespace },
-            { ...opts, dependsOn: [platformNamespace] },
-        );
-    }
-
-    return {
-        stack: cfg.stack,
-        profile: cfg.profile,
-        platform: cfg.platform,
-        features,
-        emergencyOverride: cfg.emergencyOverride ?? null,
-        agents: summaries,
-        falcoCoverage: falco ? falco.coverage : null,
-        mcpGatewayUrl: gateway ? gateway.url : null,
-        renderDirectory: cfg.render?.directory ?? null,
-    };
+function healthLayer({ cfg, features, opts }: Floor, platformNamespace: k8s.core.v1.Namespace): void {
+    if (!cfg.monitoring || enabledTools(features).length === 0) return;
+    new ToolHealth(
+        "tool-health",
+        { namespace: cfg.platformNamespace, platform: cfg.platform, tools: enabledTools(features), ciliumNamespace: cfg.cilium.namespace },
+        { ...opts, dependsOn: [platformNamespace] },
+    );
 }
