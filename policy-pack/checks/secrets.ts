@@ -124,21 +124,52 @@ export function checkSecretFileMode(w: Workload): string[] {
 export const SPIFFE_CSI_DRIVER = "csi.spiffe.io";
 export const SPIFFE_SOCKET_ENV = "SPIFFE_ENDPOINT_SOCKET";
 
+/** The in-pod SPIRE agent (design.md section 6, Kata): the container that serves the Workload API socket. */
+export const SPIRE_AGENT_CONTAINER = "spire-agent";
+
+/**
+ * Volumes an in-pod spire-agent may serve its Workload API socket on: every volume a container
+ * named spire-agent (in any list) mounts without `readOnly: true`, whatever the volume's name or
+ * type. A unix socket can only be created in a writable directory, and the socket path is in the
+ * agent's config file (a ConfigMap the policy cannot read), so every writable mount counts; a
+ * subPath does not narrow it, since another container can mount the same volume whole.
+ */
+function spireAgentSocketVolumes(w: Workload): Set<string> {
+    const names = new Set<string>();
+    for (const c of containersOf(w)) {
+        if (c.name !== SPIRE_AGENT_CONTAINER) {
+            continue;
+        }
+        for (const m of asArr(c.spec.volumeMounts)) {
+            const name = asStr(get(m, "name"));
+            if (name !== undefined && get(m, "readOnly") !== true) {
+                names.add(name);
+            }
+        }
+    }
+    return names;
+}
+
 export function checkSpiffeSocketIsolation(w: Workload): string[] {
     const out: string[] = [];
-    const socketVolumes = new Set(
+    const csiVolumes = new Set(
         volumesOf(w)
             .filter((v) => get(v.spec, "csi", "driver") === SPIFFE_CSI_DRIVER)
             .map((v) => v.name),
     );
+    const agentVolumes = spireAgentSocketVolumes(w);
     for (const c of containersOf(w)) {
         if (isSpiffeSidecar(c)) {
             continue;
         }
         for (const name of mountedVolumes(c)) {
-            if (socketVolumes.has(name)) {
+            if (csiVolumes.has(name)) {
                 out.push(
                     `${describe(c)} mounts volume "${name}" of the ${SPIFFE_CSI_DRIVER} CSI driver; only the spiffe-helper or spire-agent sidecar may reach the Workload API socket.`,
+                );
+            } else if (agentVolumes.has(name)) {
+                out.push(
+                    `${describe(c)} mounts volume "${name}", which the in-pod ${SPIRE_AGENT_CONTAINER} mounts writable and may serve the Workload API socket on; only the spiffe-helper or spire-agent sidecar may mount it.`,
                 );
             }
         }

@@ -41,7 +41,7 @@ export interface Container {
     image?: string;
     securityContext?: SecurityContext;
     resources?: { limits?: Record<string, string | number>; requests?: Record<string, string | number> };
-    volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+    volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
     env?: EnvVar[];
     envFrom?: { secretRef?: { name: string }; configMapRef?: { name: string } }[];
     ports?: { containerPort: number; hostPort?: number }[];
@@ -63,7 +63,7 @@ export interface Volume {
     secret?: { secretName: string; defaultMode?: number; items?: KeyToPath[] };
     projected?: {
         defaultMode?: number;
-        sources: { secret?: { name: string; items?: KeyToPath[] }; configMap?: { name: string }; serviceAccountToken?: { path: string } }[];
+        sources: { secret?: { name: string; items?: KeyToPath[] }; configMap?: { name: string }; serviceAccountToken?: { path: string }; downwardAPI?: { items: { path: string; fieldRef: { fieldPath: string } }[] } }[];
     };
     emptyDir?: { medium?: string; sizeLimit?: string };
     csi?: { driver: string; readOnly?: boolean };

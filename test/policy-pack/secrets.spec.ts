@@ -1,4 +1,4 @@
-import { container, ephemeral, hardenedContainer, PodTemplate, volume } from "./fixtures";
+import { Container, container, ephemeral, hardenedContainer, PodTemplate, Volume, volume } from "./fixtures";
 import { accept, policyTable, reject } from "./table";
 
 const agent = (t: PodTemplate) => container(t, "agent");
@@ -88,4 +88,80 @@ policyTable("baseline-spiffe-socket-isolation", [
         t.spec.containers = t.spec.containers.filter((c) => c.name !== "spiffe-helper");
         t.spec.initContainers?.push({ ...helper, restartPolicy: "Always" });
     }),
+]);
+
+// The Kata shape of design.md section 6: no CSI socket, an in-pod spire-agent serves the Workload
+// API on a tmpfs that spiffe-helper mounts read-only. `socket` replaces that volume (any name or
+// type) to show the rule follows what spire-agent mounts, not a volume name or type.
+const IN_POD_SOCKET: Volume = { name: "spire-agent-socket", emptyDir: { medium: "Memory", sizeLimit: "1Mi" } };
+
+function inPodSpireAgent(t: PodTemplate, socket: Volume = IN_POD_SOCKET, subPath?: string): Container {
+    t.spec.volumes = (t.spec.volumes ?? []).filter((v) => v.name !== "spiffe-socket");
+    t.spec.volumes.push(socket, { name: "spire-agent-config", configMap: { name: "spire-agent" } });
+    const helper = container(t, "spiffe-helper");
+    helper.volumeMounts = [
+        { name: socket.name, mountPath: "/run/spire/agent-sockets", readOnly: true, ...(subPath !== undefined ? { subPath } : {}) },
+        { name: "svid", mountPath: "/svid" },
+    ];
+    helper.env = [{ name: "SPIFFE_ENDPOINT_SOCKET", value: "unix:///run/spire/agent-sockets/spire-agent.sock" }];
+    const agentSidecar = hardenedContainer("spire-agent", "ghcr.io/spiffe/spire-agent:1.14.7");
+    agentSidecar.volumeMounts = [
+        { name: "spire-agent-config", mountPath: "/run/spire/config", readOnly: true },
+        { name: socket.name, mountPath: "/run/spire/agent-sockets", ...(subPath !== undefined ? { subPath } : {}) },
+    ];
+    t.spec.containers.push(agentSidecar);
+    return agentSidecar;
+}
+
+policyTable("baseline-spiffe-socket-isolation", [
+    accept("an in-pod spire-agent whose socket tmpfs only spiffe-helper mounts", (t) => void inPodSpireAgent(t)),
+    accept("the agent sharing a volume the in-pod spire-agent mounts read-only", (t) => {
+        inPodSpireAgent(t);
+        agent(t).volumeMounts?.push({ name: "spire-agent-config", mountPath: "/etc/spire", readOnly: true });
+    }),
+    reject("the agent mounting the in-pod spire-agent's socket tmpfs", (t) => {
+        inPodSpireAgent(t);
+        agent(t).volumeMounts?.push({ name: "spire-agent-socket", mountPath: "/run/spire/agent-sockets", readOnly: true });
+    }, 'Container "agent"', '"spire-agent-socket"', "spire-agent"),
+    reject("the agent mounting the socket volume under an innocent name", (t) => {
+        inPodSpireAgent(t, { name: "cache", emptyDir: { medium: "Memory" } });
+        agent(t).volumeMounts?.push({ name: "cache", mountPath: "/cache" });
+    }, 'Container "agent"', '"cache"'),
+    reject("the agent mounting a hostPath the spire-agent serves on", (t) => {
+        inPodSpireAgent(t, { name: "host-sockets", hostPath: { path: "/run/spire/agent-sockets" } });
+        agent(t).volumeMounts?.push({ name: "host-sockets", mountPath: "/sockets", readOnly: true });
+    }, 'Container "agent"', '"host-sockets"'),
+    reject("the agent mounting an emptyDir on disk the spire-agent serves on", (t) => {
+        inPodSpireAgent(t, { name: "sockets", emptyDir: {} });
+        agent(t).volumeMounts?.push({ name: "sockets", mountPath: "/sockets", readOnly: true });
+    }, 'Container "agent"', '"sockets"'),
+    reject("the agent mounting a projected volume the spire-agent mounts writable", (t) => {
+        inPodSpireAgent(t, { name: "podinfo", projected: { defaultMode: 0o444, sources: [{ downwardAPI: { items: [{ path: "name", fieldRef: { fieldPath: "metadata.name" } }] } }] } });
+        agent(t).volumeMounts?.push({ name: "podinfo", mountPath: "/podinfo", readOnly: true });
+    }, 'Container "agent"', '"podinfo"'),
+    reject("the agent mounting another subPath of the socket volume", (t) => {
+        inPodSpireAgent(t, IN_POD_SOCKET, "sockets");
+        agent(t).volumeMounts?.push({ name: "spire-agent-socket", mountPath: "/scratch", subPath: "scratch" });
+    }, 'Container "agent"', '"spire-agent-socket"'),
+    reject("an init container mounting the in-pod socket volume", (t) => {
+        inPodSpireAgent(t);
+        setup(t).volumeMounts = [{ name: "spire-agent-socket", mountPath: "/sockets" }];
+    }, 'Init container "setup"', '"spire-agent-socket"'),
+    reject("an ephemeral container named spiffe-helper mounting the in-pod socket volume", (t) => {
+        inPodSpireAgent(t);
+        const c = ephemeral("spiffe-helper");
+        c.volumeMounts = [{ name: "spire-agent-socket", mountPath: "/sockets", readOnly: true }];
+        t.spec.ephemeralContainers = [c];
+    }, 'Ephemeral container "spiffe-helper"'),
+    reject("the agent mounting the socket volume of a spire-agent run as a native sidecar", (t) => {
+        const sidecar = inPodSpireAgent(t);
+        t.spec.containers = t.spec.containers.filter((c) => c.name !== "spire-agent");
+        t.spec.initContainers?.push({ ...sidecar, restartPolicy: "Always" });
+        agent(t).volumeMounts?.push({ name: "spire-agent-socket", mountPath: "/sockets", readOnly: true });
+    }, 'Container "agent"', '"spire-agent-socket"'),
+    reject("an ephemeral container named spire-agent serving on a volume the agent mounts", (t) => {
+        const c = ephemeral("spire-agent");
+        c.volumeMounts = [{ name: "svid", mountPath: "/run/spire/agent-sockets" }];
+        t.spec.ephemeralContainers = [c];
+    }, 'Container "agent"', '"svid"'),
 ]);
