@@ -220,12 +220,12 @@ export class HttpTransport {
             this.url.protocol === "https:"
                 ? new https.Agent({
                       keepAlive: true,
-                      maxSockets: 32,
+                      maxSockets: 128,
                       ...(connection.caFile ? { ca: fs.readFileSync(connection.caFile) } : {}),
                       ...(connection.clientCertFile ? { cert: fs.readFileSync(connection.clientCertFile) } : {}),
                       ...(connection.clientKeyFile ? { key: fs.readFileSync(connection.clientKeyFile) } : {}),
                   })
-                : new http.Agent({ keepAlive: true, maxSockets: 32 });
+                : new http.Agent({ keepAlive: true, maxSockets: 128 });
     }
 
     close(): void {

@@ -206,7 +206,11 @@ export class FakeCluster {
 }
 
 /** The fake over HTTP on 127.0.0.1, requiring `Authorization: Bearer <token>` like the API server. */
-export async function serveFakeCluster(cluster: FakeCluster, token: string): Promise<{ url: string; close: () => Promise<void>; requests: () => number }> {
+export async function serveFakeCluster(
+    cluster: FakeCluster,
+    token: string,
+    summary?: () => unknown,
+): Promise<{ url: string; close: () => Promise<void>; requests: () => number }> {
     let count = 0;
     const server = http.createServer((req, res) => {
         const chunks: Buffer[] = [];
@@ -220,6 +224,10 @@ export async function serveFakeCluster(cluster: FakeCluster, token: string): Pro
             };
             if (req.headers.authorization !== `Bearer ${token}`) {
                 send(status(401, "Unauthorized", "Unauthorized"));
+                return;
+            }
+            if (summary && req.method === "GET" && req.url === "/_fake/summary") {
+                send({ status: 200, body: summary() });
                 return;
             }
             if (cluster.unavailable) {
