@@ -21,6 +21,8 @@ export interface FalcoArgs {
     readonly webhookUrl?: string;
     readonly minimumPriority: string;
     readonly agents: readonly RuntimeAgent[];
+    /** falcosidekick's webhook authentication: the config file text (with the bearer token) for a Secret in the falco namespace. */
+    readonly webhookAuth?: { readonly secretName: string; readonly configFile: pulumi.Input<string> };
 }
 
 export interface FalcoCoverage {
@@ -64,6 +66,20 @@ export class Falco extends pulumi.ComponentResource {
             { parent: this },
         );
 
+        // The Secret must exist before falcosidekick's pods mount it, so it is created here, in the
+        // namespace this component owns, and the chart waits for it.
+        const webhookAuth = args.webhookAuth
+            ? new k8s.core.v1.Secret(
+                  `${name}-webhook-auth`,
+                  {
+                      metadata: { name: args.webhookAuth.secretName, namespace: FALCO_NAMESPACE, labels: { ...MANAGED_BY_LABELS } },
+                      type: "Opaque",
+                      stringData: { "config.yaml": pulumi.secret(args.webhookAuth.configFile) },
+                  },
+                  { parent: this, dependsOn: [namespace] },
+              )
+            : undefined;
+
         new k8s.helm.v4.Chart(
             `${name}-falcosidekick`,
             {
@@ -71,9 +87,14 @@ export class Falco extends pulumi.ComponentResource {
                 ...chartSource(args.charts.falcosidekick),
                 version: args.charts.falcosidekick.version,
                 namespace: FALCO_NAMESPACE,
-                values: falcosidekickValues({ platform: args.platform, webhookUrl: args.webhookUrl, minimumPriority: args.minimumPriority }),
+                values: falcosidekickValues({
+                    platform: args.platform,
+                    webhookUrl: args.webhookUrl,
+                    minimumPriority: args.minimumPriority,
+                    webhookAuthSecret: args.webhookAuth?.secretName,
+                }),
             },
-            { parent: this, dependsOn: [namespace] },
+            { parent: this, dependsOn: webhookAuth ? [namespace, webhookAuth] : [namespace] },
         );
 
         new k8s.helm.v4.Chart(

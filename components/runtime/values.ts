@@ -66,6 +66,36 @@ export interface FalcosidekickValuesInput {
     readonly platform: Platform;
     readonly webhookUrl?: string;
     readonly minimumPriority: string;
+    /**
+     * A Secret in the falco namespace with the key `config.yaml`: falcosidekick's config file
+     * carrying the webhook's `Authorization: Bearer <token>` header (components/response).
+     */
+    readonly webhookAuthSecret?: string;
+}
+
+/** Where falcosidekick reads its config file with the webhook's Authorization header. */
+export const FALCOSIDEKICK_AUTH_DIR = "/etc/falcosidekick/webhook-auth";
+
+/**
+ * The webhook token as a file, never an env var: the chart renders its `config.*` into a Secret
+ * consumed with `envFrom` (templates/deployment.yaml), so `config.webhook.customHeaders` would put
+ * the token in the environment. falcosidekick also reads a config file given with `-c`
+ * (config.go); the chart passes `config.extraArgs` as the container args and mounts
+ * `extraVolumes`. The chart's WEBHOOK_CUSTOMHEADERS stays empty, which leaves the file's headers in
+ * place. The file is 0400 on a secret volume (tmpfs); falcosidekick reads it at start, so a new
+ * token takes a rollout of falcosidekick.
+ */
+export function falcosidekickAuthValues(secretName: string | undefined): HelmValues {
+    if (!secretName) return {};
+    return {
+        extraVolumes: [
+            {
+                name: "webhook-auth",
+                secret: { secretName, defaultMode: 0o400, items: [{ key: "config.yaml", path: "config.yaml", mode: 0o400 }], optional: false },
+            },
+        ],
+        extraVolumeMounts: [{ name: "webhook-auth", mountPath: FALCOSIDEKICK_AUTH_DIR, readOnly: true }],
+    };
 }
 
 export function falcosidekickValues(input: FalcosidekickValuesInput): HelmValues {
@@ -84,7 +114,9 @@ export function falcosidekickValues(input: FalcosidekickValuesInput): HelmValues
             readOnlyRootFilesystem: true,
             runAsNonRoot: true,
         },
+        ...falcosidekickAuthValues(input.webhookAuthSecret),
         config: {
+            ...(input.webhookAuthSecret ? { extraArgs: ["-c", `${FALCOSIDEKICK_AUTH_DIR}/config.yaml`] } : {}),
             // An empty address leaves the webhook output disabled (chart values.yaml); Falco still
             // logs every alert to stdout and falcosidekick still counts them for Prometheus.
             webhook: {
