@@ -49,7 +49,15 @@ export interface Alert {
     readonly hostname?: string;
     /** The pod the event happened in; absent for host events. */
     readonly pod?: { readonly namespace: string; readonly name: string };
+    /**
+     * The pod's `agent-security.io/agent` label as Falco saw it (the agent rules print it). Used only
+     * to answer "breaker already open" without an API call; never to act.
+     */
+    readonly agentHint?: string;
 }
+
+/** The output field of components/runtime/rules.ts COMMON_OUTPUT that carries the agent label. */
+export const AGENT_LABEL_FIELD = "k8s.pod.label[agent-security.io/agent]";
 
 export type ParseResult = { readonly ok: true; readonly alert: Alert } | { readonly ok: false; readonly errors: readonly string[] };
 
@@ -77,6 +85,7 @@ export function parseAlert(body: string): ParseResult {
         typeof namespace === "string" && typeof name === "string" && DNS_LABEL.test(namespace) && DNS_SUBDOMAIN.test(name)
             ? { namespace, name }
             : undefined;
+    const hint = payload.output_fields[AGENT_LABEL_FIELD];
     return {
         ok: true,
         alert: {
@@ -87,6 +96,7 @@ export function parseAlert(body: string): ParseResult {
             ...(payload.source !== undefined ? { source: payload.source } : {}),
             ...(payload.hostname !== undefined ? { hostname: payload.hostname } : {}),
             ...(pod ? { pod } : {}),
+            ...(pod && typeof hint === "string" && DNS_LABEL.test(hint) ? { agentHint: hint } : {}),
         },
     };
 }

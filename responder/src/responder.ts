@@ -10,7 +10,7 @@
 import { performance } from "node:perf_hooks";
 import { decide, decodeState, encodeState } from "./breaker";
 import type { BreakerState, Decision } from "./breaker";
-import { AGENT_SPIFFE_LABEL, QUARANTINE_LABEL, agentIndex, breakerStateName, identityKey, resolveIdentity } from "./identity";
+import { AGENT_SPIFFE_LABEL, QUARANTINE_LABEL, agentIndex, breakerStateName, identityKey, resolveIdentity, spiffeId } from "./identity";
 import type { AgentIdentity, PodFacts } from "./identity";
 import { KubeError } from "./kube";
 import type { EventInput, KubeApi } from "./kube";
@@ -255,6 +255,19 @@ export class Responder {
         const candidates = this.agentsByNamespace.get(alert.pod.namespace);
         // No API call for namespaces without agents: the responder has no rights there anyway.
         if (!candidates) return { outcome: "not-agent", reason: "namespace holds no agent of this stack" };
+
+        // Under a flood after a trip, the answer is "suppressed" whoever the pod is within that
+        // agent: skip the pod read when Falco's agent label names an identity whose breaker this
+        // replica read as open moments ago. Nothing is ever done on the hint alone.
+        if (action !== "record" && settings.mode === "enforce" && alert.agentHint) {
+            const hinted = candidates.find((entry) => entry.name === alert.agentHint);
+            const cached = hinted ? this.states.get(`${hinted.namespace}/${hinted.serviceAccount}`) : undefined;
+            const age = cached ? this.clock() - cached.readAt : -1;
+            if (hinted && cached?.state.open && age >= 0 && age < OPEN_RECHECK_MS) {
+                const identity: AgentIdentity = { namespace: hinted.namespace, serviceAccount: hinted.serviceAccount, spiffeId: spiffeId(settings.trustDomain, hinted.namespace, hinted.serviceAccount), agent: hinted };
+                return { outcome: "suppressed", identity, reason: `breaker open: ${cached.state.reason ?? "tripped"} (identity from Falco's agent label, no API call)` };
+            }
+        }
 
         const pod = await this.lookupPod(api, alert.pod.namespace, alert.pod.name);
         if (!pod) return { outcome: "pod-gone", reason: "the pod no longer exists" };

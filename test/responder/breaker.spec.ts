@@ -80,7 +80,7 @@ describe("responder breaker (pure)", () => {
 // ---------------------------------------------------------------------------------------------
 
 type Step =
-    | { readonly type: "alerts"; readonly batch: readonly { readonly replica: number; readonly agent: number; readonly pod: number; readonly quarantine: boolean }[] }
+    | { readonly type: "alerts"; readonly batch: readonly { readonly replica: number; readonly agent: number; readonly pod: number; readonly quarantine: boolean; readonly hint: number }[] }
     | { readonly type: "advance"; readonly ms: number }
     | { readonly type: "jump"; readonly ms: number }
     | { readonly type: "restart"; readonly replica: number }
@@ -90,7 +90,7 @@ const AGENTS = agents(4);
 
 const stepArb = (allowBackwards: boolean): fc.Arbitrary<Step> =>
     fc.oneof(
-        { weight: 6, arbitrary: fc.record({ type: fc.constant("alerts" as const), batch: fc.array(fc.record({ replica: fc.integer({ min: 0, max: 1 }), agent: fc.integer({ min: 0, max: AGENTS.length - 1 }), pod: fc.integer({ min: 0, max: 5 }), quarantine: fc.integer({ min: 0, max: 19 }).map((draw) => draw === 0) }), { minLength: 1, maxLength: 6 }) }) },
+        { weight: 6, arbitrary: fc.record({ type: fc.constant("alerts" as const), batch: fc.array(fc.record({ replica: fc.integer({ min: 0, max: 1 }), agent: fc.integer({ min: 0, max: AGENTS.length - 1 }), pod: fc.integer({ min: 0, max: 5 }), quarantine: fc.integer({ min: 0, max: 19 }).map((draw) => draw === 0), hint: fc.integer({ min: -1, max: AGENTS.length - 1 }) }), { minLength: 1, maxLength: 6 }) }) },
         { weight: 2, arbitrary: fc.record({ type: fc.constant("advance" as const), ms: fc.integer({ min: 0, max: 4 * MIN }) }) },
         { weight: 1, arbitrary: fc.record({ type: fc.constant("jump" as const), ms: fc.integer({ min: allowBackwards ? -30 * MIN : 0, max: 30 * MIN }) }) },
         { weight: 1, arbitrary: fc.record({ type: fc.constant("restart" as const), replica: fc.integer({ min: 0, max: 1 }) }) },
@@ -129,7 +129,9 @@ async function simulate(steps: readonly Step[]): Promise<Outcome> {
                 for (const item of step.batch) {
                     const entry = AGENTS[item.agent] as AgentEntry;
                     ensurePod(cluster, entry, item.pod);
-                    const alert = alertFor(entry, podName(entry, item.pod), item.quarantine ? "Agent quarantine me" : undefined);
+                    const plain = alertFor(entry, podName(entry, item.pod), item.quarantine ? "Agent quarantine me" : undefined);
+                    // Falco's agent label, right, wrong or absent: it may save a read, never cause an action.
+                    const alert = item.hint >= 0 ? { ...plain, agentHint: (AGENTS[item.hint] as AgentEntry).name } : plain;
                     alerts.push(alert);
                     work.push(runOne(replicas[item.replica] as Responder, alert, 1));
                 }

@@ -243,7 +243,7 @@ export async function loadRun(
             const index = sent % options.agents.length;
             const target = options.agents[index]!;
             const n = perAgent[index]!++;
-            const body = JSON.stringify(payload(target.namespace, options.podOf(index, n)));
+            const body = JSON.stringify(payload(target.namespace, options.podOf(index, n), {}, target.name));
             inflight.push(
                 post(`${responder.url}/falco`, body, alertRequest(responder.webhookToken, body), agent).then(
                     (result) => {

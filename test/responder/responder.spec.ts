@@ -118,6 +118,19 @@ describe("responder decisions", () => {
         assert.equal((await responder.submit(alertFor(AGENT, podName(AGENT, 1)))).outcome, "suppressed");
     });
 
+    it("answers an open breaker's flood from Falco's agent label without reading the pod, and never acts on the label", async () => {
+        const { cluster, responder } = setup();
+        const other = AGENTS[1]!;
+        // Closed breaker: the hint (wrongly naming agent-0 for agent-1's pod) changes nothing; the pod decides.
+        const first = await responder.submit({ ...alertFor(other, podName(other, 0)), agentHint: AGENT.name });
+        assert.deepEqual([first.outcome, first.identity], ["recycled", `${other.namespace}/${other.serviceAccount}`]);
+        for (let pod = 0; pod < 4; pod++) await responder.submit(alertFor(AGENT, podName(AGENT, pod)));
+        const reads = cluster.log.filter((entry) => entry.method === "GET" && entry.path.includes("/pods/")).length;
+        const flood = await Promise.all([0, 1, 2].map(() => responder.submit({ ...alertFor(AGENT, podName(AGENT, 5)), agentHint: AGENT.name })));
+        assert.deepEqual(flood.map((record) => record.outcome), ["suppressed", "suppressed", "suppressed"]);
+        assert.equal(cluster.log.filter((entry) => entry.method === "GET" && entry.path.includes("/pods/")).length, reads, "no pod reads for the flood");
+    });
+
     it("picks the action by rule name first, then priority, then the default, ignoring inherited names", () => {
         const policy = settings({ agents: AGENTS }).actions;
         assert.equal(actionFor(policy, "Agent quarantine me", "debug"), "quarantine");

@@ -63,7 +63,7 @@ export function alertFor(entry: Pick<AgentEntry, "namespace">, pod: string, rule
 }
 
 /** A payload as falcosidekick posts it (falcosidekick types.FalcoPayload). */
-export function payload(namespace: string, pod: string, overrides: Partial<FalcoPayloadInput> = {}): FalcoPayloadInput {
+export function payload(namespace: string, pod: string, overrides: Partial<FalcoPayloadInput> = {}, agent = "agent-0"): FalcoPayloadInput {
     return {
         uuid: uuid(),
         output: `10:00:00.000000000: Critical Agent credential file read by a shell or tool (file=/var/run/secrets/agent-security/gemini-api-key/api-key proc=cat cmdline=cat /var/run/secrets/agent-security/gemini-api-key/api-key)`,
@@ -76,7 +76,7 @@ export function payload(namespace: string, pod: string, overrides: Partial<Falco
             "container.name": "agent",
             "proc.cmdline": "cat /var/run/secrets/agent-security/gemini-api-key/api-key",
             "evt.time": 1764928800000000000,
-            "k8s.pod.label[agent-security.io/agent]": "agent-0",
+            "k8s.pod.label[agent-security.io/agent]": agent,
         },
         source: "syscall",
         tags: ["agent-security", "credential_access"],
