@@ -10,14 +10,16 @@ import { Identity } from "./components/identity";
 import { Isolation } from "./components/isolation";
 import { AgentMeshPolicy, Mesh } from "./components/mesh";
 import { AgentEgressPolicy, CiliumInstall } from "./components/network";
+import { FALCOSIDEKICK_AUTH_SECRET, FalcoResponder } from "./components/response";
 import { Falco } from "./components/runtime";
 import type { FalcoCoverage } from "./components/runtime";
 import { ToolHealth } from "./components/runtime/health";
 import { FALCO_NAMESPACE, GATEWAY_NAMESPACE, KATA_RUNTIME_CLASS, MANAGED_BY_LABELS } from "./components/wellKnown";
 import type { AgentConfig, AgentSecurityConfig } from "./config/schema";
-import { cpuMillis, memoryBytes } from "./config/schema";
+import { ConfigError, cpuMillis, memoryBytes } from "./config/schema";
 import type { FeatureSet } from "./config/profiles";
-import { enabledTools } from "./config/profiles";
+import { RESPONDER_MODE, enabledTools } from "./config/profiles";
+import { responderIssues } from "./config/responder";
 
 export const AUDIT_CONFIGMAP_NAME = "agent-security-audit";
 
@@ -73,6 +75,7 @@ interface AgentNeighbours {
 export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
     const provider = new k8s.Provider("k8s", cfg.render ? { renderYamlToDirectory: cfg.render.directory } : {});
     const floor: Floor = { cfg, features: cfg.features, opts: { provider } };
+    assertResponderConfig(cfg);
 
     // Registration order is kept as it was before the split, so rendered output does not move.
     const platformNamespace = platformLayer(floor);
@@ -80,9 +83,11 @@ export function buildPlatform(cfg: AgentSecurityConfig): PlatformOutputs {
     const mesh = meshLayer(floor);
     const gateway = gatewayLayer(floor);
     identityLayer(floor);
-    const agents = agentLayer(floor, { isolation, mesh, gateway });
+    const agentNamespaces: pulumi.Resource[] = [];
+    const agents = agentLayer(floor, { isolation, mesh, gateway }, agentNamespaces);
     ciliumLayer(floor);
-    const falco = falcoLayer(floor);
+    const responder = responseLayer(floor, agents, [platformNamespace, ...agentNamespaces]);
+    const falco = falcoLayer(floor, responder);
     kyvernoLayer(floor);
     failClosedLayer(floor);
     healthLayer(floor, platformNamespace);
@@ -203,7 +208,7 @@ function identityLayer({ cfg, features, opts }: Floor): Identity {
 }
 
 /** Per agent namespace: one set of guards (and mesh policy), then each agent and its Cilium egress. */
-function agentLayer(floor: Floor, { isolation, mesh, gateway }: AgentNeighbours): AgentSummary[] {
+function agentLayer(floor: Floor, { isolation, mesh, gateway }: AgentNeighbours, namespaceGuards: pulumi.Resource[] = []): AgentSummary[] {
     const { cfg, features, opts } = floor;
     const mcpGatewayNamespace = gateway ? GATEWAY_NAMESPACE : undefined;
     const summaries: AgentSummary[] = [];
@@ -231,6 +236,7 @@ function agentLayer(floor: Floor, { isolation, mesh, gateway }: AgentNeighbours)
             },
             opts,
         );
+        namespaceGuards.push(guards);
         if (features.envoy) {
             new AgentMeshPolicy(
                 `mesh-${namespace}`,
@@ -288,15 +294,47 @@ function ciliumLayer({ cfg, features, opts }: Floor): void {
     }
 }
 
-function falcoLayer({ cfg, features, opts }: Floor): Falco | undefined {
+/**
+ * The Falco responder (issue 14), with Falco: it answers falcosidekick's webhook. The profile picks
+ * record (local, ci) or enforce (prod). Its Roles live in the agent namespaces, so it waits for them.
+ */
+function responseLayer({ cfg, features, opts }: Floor, agents: readonly AgentSummary[], dependsOn: pulumi.Resource[]): FalcoResponder | undefined {
+    if (!features.falco || cfg.responder.image === undefined) return undefined;
+    return new FalcoResponder(
+        "falco-responder",
+        {
+            platform: cfg.platform,
+            namespace: cfg.platformNamespace,
+            auditConfigMap: AUDIT_CONFIGMAP_NAME,
+            image: cfg.responder.image,
+            replicas: cfg.responder.replicas,
+            mode: RESPONDER_MODE[cfg.profile],
+            trustDomain: cfg.identity.trustDomain,
+            breaker: cfg.responder.breaker,
+            actions: cfg.responder.actions,
+            // SandboxedAgent names the Deployment after the agent.
+            agents: agents.map((agent) => ({ name: agent.name, namespace: agent.namespace, serviceAccount: agent.serviceAccount, deployment: agent.name })),
+        },
+        { ...opts, dependsOn },
+    );
+}
+
+/** The responder's config rules need the resolved profile and tools, so they run here, before any resource exists. */
+function assertResponderConfig(cfg: AgentSecurityConfig): void {
+    const issues = responderIssues(cfg.responder, { profile: cfg.profile, falco: cfg.features.falco, registries: cfg.registries });
+    if (issues.length > 0) throw new ConfigError(issues.map((issue) => ({ key: `agent-security:${issue.path}`, message: issue.message })));
+}
+
+function falcoLayer({ cfg, features, opts }: Floor, responder?: FalcoResponder): Falco | undefined {
     if (!features.falco) return undefined;
     return new Falco(
         "falco",
         {
             platform: cfg.platform,
             charts: { falco: cfg.charts.falco, falcosidekick: cfg.charts.falcosidekick },
-            webhookUrl: cfg.falco.webhookUrl,
+            webhookUrl: cfg.falco.webhookUrl ?? responder?.webhookUrl,
             minimumPriority: cfg.falco.minimumPriority,
+            ...(responder ? { webhookAuth: { secretName: FALCOSIDEKICK_AUTH_SECRET, configFile: responder.falcosidekickConfigFile } } : {}),
             agents: cfg.agents.map((agent) => ({ name: agent.name, namespace: agentNamespace(agent), egressHosts: agent.egress, kata: features.kata })),
         },
         opts,

@@ -14,6 +14,12 @@ export const PROFILE_MATRIX: Readonly<Record<Profile, FeatureSet>> = Object.free
     prod: Object.freeze({ envoy: true, opa: true, cilium: true, kyverno: true, falco: true, kata: true }),
 });
 
+/**
+ * What the Falco responder does with its decisions, per profile: `record` decides and records only,
+ * `enforce` recycles and quarantines. Not a config key, so prod cannot be made record-only.
+ */
+export const RESPONDER_MODE: Readonly<Record<Profile, "record" | "enforce">> = Object.freeze({ local: "record", ci: "record", prod: "enforce" });
+
 /** The stack names whose profile is fixed; any other stack name must state its profile. */
 export const STACK_PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     dev: "local",

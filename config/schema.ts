@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { PROFILES, PROFILE_MATRIX, STACK_PROFILES, TOOLS, resolveFeatures } from "./profiles";
 import type { FeatureSet, Profile, ResolutionIssue } from "./profiles";
+import { responderConfigSchema } from "./responder";
 
 export const PROJECT = "agent-security";
 
@@ -344,6 +345,7 @@ export const configSchema = z.strictObject({
                 .default("warning"),
         })
         .prefault({}),
+    responder: responderConfigSchema.prefault({}),
     cilium: z
         .strictObject({
             install: z.boolean({ error: "must be true or false" }).default(false),

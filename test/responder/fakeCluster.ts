@@ -149,8 +149,8 @@ export class FakeCluster {
         if (method === "POST" && length === 6) {
             if (contentType !== "application/json") return status(415, "UnsupportedMediaType", "create must be JSON");
             const object = body as Json;
-            const metadata = object?.metadata as Json | undefined;
-            const created = metadata?.name;
+            const metadata = (object?.metadata ?? {}) as Json;
+            const created = metadata.name;
             if (object?.kind !== "ConfigMap" || object.apiVersion !== "v1" || typeof created !== "string") return status(400, "BadRequest", "expected a v1 ConfigMap with metadata.name");
             if (metadata.resourceVersion !== undefined) return status(422, "Invalid", "resourceVersion must not be set on create");
             const key = `${namespace}/${created}`;
