@@ -31,25 +31,92 @@ export interface StackRun {
 
 export class StackFileError extends Error {}
 
+/** A stack file larger than this is not a hand-written stack file. */
+export const MAX_STACK_FILE_BYTES = 1024 * 1024;
+/** Deeper than any stack file needs (the tool policy's rules sit about ten levels down). */
+export const MAX_STACK_FILE_DEPTH = 64;
+
 /** The `agent-security:` keys of `Pulumi.<stack>.yaml`, without the namespace prefix. */
 export function readStackConfig(stack: string, dir: string = REPO_ROOT): Record<string, unknown> {
     const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    const shown = path.relative(process.cwd(), file) || file;
     if (!fs.existsSync(file)) {
-        throw new StackFileError(`no stack file ${path.relative(process.cwd(), file) || file}: known stacks are dev, ci and prod`);
+        throw new StackFileError(`no stack file ${shown}: known stacks are dev, ci and prod`);
     }
-    const document = YAML.parseDocument(fs.readFileSync(file, "utf8"), { prettyErrors: true });
+    const text = fs.readFileSync(file, "utf8");
+    if (Buffer.byteLength(text, "utf8") > MAX_STACK_FILE_BYTES) {
+        throw new StackFileError(`${shown}: is larger than ${MAX_STACK_FILE_BYTES} bytes; a stack file holds config, not data`);
+    }
+    const parsed = parseStackYaml(text, shown);
+    if (parsed !== null && (typeof parsed !== "object" || Array.isArray(parsed))) {
+        throw new StackFileError(`${shown}: must be a mapping with a config: key, not ${Array.isArray(parsed) ? "a list" : `a ${typeof parsed}`}`);
+    }
+    const config = (parsed as { config?: unknown } | null)?.config ?? {};
+    if (typeof config !== "object" || config === null || Array.isArray(config)) {
+        throw new StackFileError(`${shown}: config: must be a mapping of keys such as agent-security:platform`);
+    }
+    const raw: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(config)) {
+        // defineProperty: a key spelled `__proto__` must stay a key (and be refused as unknown),
+        // not replace the object's prototype.
+        if (key.startsWith(`${PROJECT}:`)) Object.defineProperty(raw, key.slice(PROJECT.length + 1), { value, enumerable: true, writable: true, configurable: true });
+    }
+    return raw;
+}
+
+/**
+ * YAML to plain data, with every way a hostile file can hurt the reader turned into one error
+ * that names the file: syntax errors, alias bombs (the yaml library's maxAliasCount throws a
+ * ReferenceError), nesting deep enough to overflow the parser's stack (a RangeError without a
+ * key), and merge keys or custom tags, which a stack file never needs.
+ */
+function parseStackYaml(text: string, shown: string): unknown {
+    let document: YAML.Document.Parsed;
+    try {
+        document = YAML.parseDocument(text, { prettyErrors: true, merge: false, uniqueKeys: true, schema: "core", customTags: [] });
+    } catch (error) {
+        throw new StackFileError(`${shown}: ${hostileYamlMessage(error)}`);
+    }
     if (document.errors.length > 0) {
         const first = document.errors[0];
         const line = first?.linePos?.[0]?.line ?? 0;
-        throw new StackFileError(`${file}:${line}: ${first?.message ?? "invalid YAML"}`);
+        // The parser reports its own stack overflow as a syntax error, with a screenful of brackets.
+        if (first?.message.includes("Maximum call stack size exceeded")) throw new StackFileError(`${shown}:${line}: ${hostileYamlMessage(new RangeError())}`);
+        throw new StackFileError(`${shown}:${line}: ${first?.message ?? "invalid YAML"}`);
     }
-    const parsed: unknown = document.toJS();
-    const config = (parsed as { config?: Record<string, unknown> } | null)?.config ?? {};
-    const raw: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(config)) {
-        if (key.startsWith(`${PROJECT}:`)) raw[key.slice(PROJECT.length + 1)] = value;
+    let value: unknown;
+    try {
+        value = document.toJS({ maxAliasCount: 50 });
+    } catch (error) {
+        throw new StackFileError(`${shown}: ${hostileYamlMessage(error)}`);
     }
-    return raw;
+    const depth = nestingDepth(value, 0);
+    if (depth > MAX_STACK_FILE_DEPTH) {
+        throw new StackFileError(`${shown}: is nested more than ${MAX_STACK_FILE_DEPTH} levels deep; no stack config key needs that`);
+    }
+    return value;
+}
+
+function hostileYamlMessage(error: unknown): string {
+    if (error instanceof RangeError) return `is nested too deeply to read (more than the parser's stack allows); no stack config key needs that`;
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+        return "uses too many YAML aliases (*name), which expands like an alias bomb; write the values out or use fewer aliases";
+    }
+    return `could not be read as YAML: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** Iterative, so a deep value cannot overflow the stack while it is measured. */
+function nestingDepth(value: unknown, start: number): number {
+    let deepest = start;
+    const pending: [unknown, number][] = [[value, start]];
+    while (pending.length > 0) {
+        const [current, depth] = pending.pop() as [unknown, number];
+        if (current === null || typeof current !== "object") continue;
+        deepest = Math.max(deepest, depth + 1);
+        if (deepest > MAX_STACK_FILE_DEPTH) return deepest;
+        for (const child of Object.values(current)) pending.push([child, depth + 1]);
+    }
+    return deepest;
 }
 
 /** Pulumi keeps structured config as JSON text; scalars as plain text. */

@@ -1,5 +1,6 @@
 // Names that several layers must agree on. They are constants, not config: upstream operators and
 // charts hard-code most of them, and a second spelling anywhere would silently break the wiring.
+import { KUADRANT_NAMESPACE } from "../config/wellKnown";
 
 export type Platform = "openshift" | "kubernetes";
 
@@ -9,16 +10,20 @@ export const AGENT_NAME_LABEL = "agent-security.io/agent";
 export const AGENTS_NAMESPACE_LABEL = "agent-security.io/agents";
 export const MANAGED_BY_LABELS = { "app.kubernetes.io/managed-by": "agent-security" } as const;
 
-export const KUADRANT_NAMESPACE = "kuadrant-system";
-export const GATEWAY_NAMESPACE = "gateway-system";
+// The namespaces of installed components live in the config layer, which refuses them as agent,
+// backend and platform namespaces (issue 12).
+export {
+    FALCO_NAMESPACE,
+    GATEWAY_NAMESPACE,
+    ISTIO_CNI_NAMESPACE,
+    ISTIO_NAMESPACE,
+    KUADRANT_NAMESPACE,
+    KYVERNO_NAMESPACE,
+    OSC_NAMESPACE,
+    SPIRE_NAMESPACE,
+    ZTWIM_NAMESPACE,
+} from "../config/wellKnown";
 export const MCP_GATEWAY_NAME = "mcp-gateway";
-export const ISTIO_NAMESPACE = "istio-system";
-export const ISTIO_CNI_NAMESPACE = "istio-cni";
-export const FALCO_NAMESPACE = "falco";
-export const KYVERNO_NAMESPACE = "kyverno";
-export const SPIRE_NAMESPACE = "spire-server";
-export const ZTWIM_NAMESPACE = "zero-trust-workload-identity-manager";
-export const OSC_NAMESPACE = "openshift-sandboxed-containers-operator";
 
 /** Authorino's gRPC authorization service as the Kuadrant operator names it (auth_workflow_helpers.go). */
 export const AUTHORINO_AUTHZ_SERVICE = `authorino-authorino-authorization.${KUADRANT_NAMESPACE}.svc.cluster.local`;

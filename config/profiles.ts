@@ -27,6 +27,13 @@ export const STACK_PROFILES: Readonly<Record<string, Profile>> = Object.freeze({
     prod: "prod",
 });
 
+/**
+ * The longest an emergency override may run, from now to its `expires`: a week, long enough for a
+ * fix or a rollback, short enough that an exception cannot become the configuration (issue 12).
+ */
+export const EMERGENCY_OVERRIDE_MAX_DAYS = 7;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
 export interface EmergencyOverride {
     readonly tools: readonly Tool[];
     readonly reason: string;
@@ -51,13 +58,15 @@ export type Resolution =
  *
  * Prod is special: a tool may only be off there while an unexpired emergency override lists it,
  * and an override may only list tools that are really off, so the audit trail never claims an
- * exception that is not in force.
+ * exception that is not in force. `weakened` names tools that stay installed but enforce nothing
+ * (Kyverno in Audit), each with the key that weakens it: in prod they count as off.
  */
 export function resolveFeatures(
     profile: Profile,
     overrides: Partial<Record<Tool, boolean>>,
     emergencyOverride: EmergencyOverride | undefined,
     now: Date,
+    weakened: Partial<Record<Tool, { readonly path: string; readonly enforcing: string }>> = {},
 ): Resolution {
     const features: Record<Tool, boolean> = { ...PROFILE_MATRIX[profile] };
     for (const tool of TOOLS) {
@@ -81,6 +90,12 @@ export function resolveFeatures(
                 path: "emergencyOverride.expires",
                 message: `the emergency override expired at ${emergencyOverride.expires} (now ${now.toISOString()}); renew it with a new approval or turn the tools back on`,
             });
+        } else if (emergencyOverride !== undefined && Date.parse(emergencyOverride.expires) - now.getTime() > EMERGENCY_OVERRIDE_MAX_DAYS * DAY_MS) {
+            const latest = new Date(now.getTime() + EMERGENCY_OVERRIDE_MAX_DAYS * DAY_MS).toISOString();
+            issues.push({
+                path: "emergencyOverride.expires",
+                message: `${emergencyOverride.expires} is more than ${EMERGENCY_OVERRIDE_MAX_DAYS} days away; an emergency override runs for at most ${EMERGENCY_OVERRIDE_MAX_DAYS} days (now, at the latest ${latest}): renew it with a new approval when it runs out`,
+            });
         }
         for (const tool of TOOLS) {
             if (!features[tool] && !listed.has(tool)) {
@@ -89,9 +104,16 @@ export function resolveFeatures(
                     message: `prod cannot turn ${tool} off without an emergency override: add agent-security:emergencyOverride with tools [${tool}], reason, ticket, approvedBy and a future expires`,
                 });
             }
+            const weakenedBy = weakened[tool];
+            if (features[tool] && weakenedBy !== undefined && !listed.has(tool)) {
+                issues.push({
+                    path: weakenedBy.path,
+                    message: `in prod this leaves ${tool} installed but enforcing nothing, which counts as turning ${tool} off: use ${weakenedBy.enforcing}, or add agent-security:emergencyOverride with tools [${tool}], reason, ticket, approvedBy and expires`,
+                });
+            }
         }
         (emergencyOverride?.tools ?? []).forEach((tool, index) => {
-            if (features[tool]) {
+            if (features[tool] && weakened[tool] === undefined) {
                 issues.push({
                     path: `emergencyOverride.tools[${index}]`,
                     message: `${tool} is on, so the override must not list it; list only tools turned off with agent-security:tools.${tool}: false`,

@@ -2,9 +2,17 @@
 // frozen, typed result; components never see pulumi.Config.
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import { chartRepositoryProblem } from "./hosts";
+import { imageProblem } from "./images";
+import { ISO_4217_CODES } from "./iso4217";
+import { normaliseMountPath } from "./paths";
 import { PROFILES, PROFILE_MATRIX, STACK_PROFILES, TOOLS, resolveFeatures } from "./profiles";
 import type { FeatureSet, Profile, ResolutionIssue } from "./profiles";
-import { responderConfigSchema } from "./responder";
+import { cpuProblem, memoryProblem } from "./quantities";
+import { responderConfigSchema, responderIssues } from "./responder";
+import { crossFieldIssues } from "./rules";
+
+export { cpuMillis, memoryBytes } from "./quantities";
 
 export const PROJECT = "agent-security";
 
@@ -17,30 +25,16 @@ const DNS_LABEL = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 // policy can all express the same way (no wildcards, no IP literals).
 const FQDN = /^(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const REGISTRY = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
-const IMAGE_REFERENCE = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-const CPU_QUANTITY = /^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/;
-const MEMORY_QUANTITY = /^[0-9]+(Ki|Mi|Gi|Ti)$/;
 const TOOL_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const DURATION = /^[0-9]+(ms|s|m|h)$/;
-const SECRET_LOOKING_ENV = /(SECRET|TOKEN|PASSWORD|PASSWD|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
 
-const MEMORY_UNITS: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+/** Generous ceilings on list sizes, so a pasted loop cannot make a plan of millions of objects. */
+const MAX_AGENTS = 100;
+const MAX_SERVERS = 50;
+const MAX_LIST = 100;
 
-/** Bytes of a binary-suffixed Kubernetes memory quantity (`2Gi`); undefined when malformed. */
-export function memoryBytes(quantity: string): number | undefined {
-    const match = /^([0-9]+)(Ki|Mi|Gi|Ti)$/.exec(quantity);
-    if (!match) return undefined;
-    return Number(match[1]) * (MEMORY_UNITS[match[2]] ?? 0);
-}
-
-/** Millicores of a cpu quantity (`500m`, `1`, `1.5`); undefined when malformed. */
-export function cpuMillis(quantity: string): number | undefined {
-    if (!CPU_QUANTITY.test(quantity)) return undefined;
-    return quantity.endsWith("m") ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
-}
-
-export const KATA_MIN_MEMORY = "2Gi";
+export { KATA_MIN_MEMORY, MAX_ENV_STRING_BYTES, MAX_ENV_TOTAL_BYTES, imageFromRegistry } from "./rules";
 
 const nonEmpty = (what: string) => z.string({ error: `must be a string (${what})` }).trim().min(1, { error: `must not be empty (${what})` });
 const dnsLabel = (what: string) =>
@@ -51,11 +45,17 @@ const fqdn = (what: string) =>
     z.string({ error: `must be a string (${what})` }).regex(FQDN, {
         error: `must be a fully qualified, lower-case DNS name such as api.example.com; no scheme, port, path, wildcard or IP address (${what})`,
     });
-const chartRepo = z
-    .string({ error: "must be a string (a chart repository URL)" })
-    .refine((value) => (value.startsWith("https://") || value.startsWith("oci://")) && URL.canParse(value), {
-        error: "must be an https:// or oci:// chart repository URL",
+const repositoryUrl = (oci: boolean) =>
+    z.string({ error: "must be a string (a chart repository URL)" }).superRefine((value, ctx) => {
+        const problem = chartRepositoryProblem(value, { oci });
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
     });
+const port = (what: string) =>
+    z
+        .number({ error: `must be a port number 1-65535 (${what})` })
+        .int({ error: `must be a whole port number 1-65535 (${what})` })
+        .min(1, { error: `must be a port number 1-65535 (${what}); 0 is not a port` })
+        .max(65535, { error: `must be a port number 1-65535 (${what})` });
 
 // ---------------------------------------------------------------------------------------------
 // Tool policy (design.md section 7): the argument rules a tools/call must satisfy
@@ -64,6 +64,8 @@ const chartRepo = z
 const urlAllowEntry = z.string({ error: "must be a string (an https URL prefix)" }).superRefine((value, ctx) => {
     const problem = urlAllowProblem(value);
     if (problem) ctx.addIssue({ code: "custom", message: problem });
+    // WHATWG URL keeps an explicit ":0", which no server listens on; the policy refuses it too.
+    else if (new URL(value).port === "0") ctx.addIssue({ code: "custom", message: `"${value}" names port 0; the port must be 1-65535, or left out for 443` });
 });
 
 /** Why a URL allowlist entry is unacceptable, or undefined when it is fine. */
@@ -100,7 +102,14 @@ const argumentRule = z.discriminatedUnion(
         }),
         z.strictObject({
             type: z.literal("currency"),
-            allow: z.array(z.string().regex(/^[A-Za-z]{3}$/, { error: "must be a three-letter ISO 4217 code" })).optional(),
+            allow: z
+                .array(
+                    z.string({ error: "must be a three-letter ISO 4217 code such as EUR" }).refine((code) => ISO_4217_CODES.includes(code.trim().toUpperCase()), {
+                        error: "must be an ISO 4217 currency code such as EUR, USD or JPY (crypto tickers are not ISO 4217 codes)",
+                    }),
+                )
+                .min(1, { error: "must list at least one currency code, or be left out to allow every ISO 4217 code" })
+                .optional(),
             deny: z.array(z.string().regex(/^[A-Za-z]{2,10}$/, { error: "must be a currency or token code of 2-10 letters" })).optional(),
             optional: optionalFlag,
         }),
@@ -109,7 +118,7 @@ const argumentRule = z.discriminatedUnion(
             pattern: z.string({ error: "must be a regular expression (RE2 syntax), matched against the whole value" }).refine(isValidPattern, {
                 error: "must be a valid regular expression (RE2 syntax, matched against the whole value)",
             }),
-            maxLength: z.number().int().positive().optional(),
+            maxLength: z.number({ error: "must be a positive whole number" }).int({ error: "must be a positive whole number" }).positive({ error: "must be a positive whole number" }).optional(),
             optional: optionalFlag,
         }),
         z
@@ -167,10 +176,18 @@ const mcpServer = z.strictObject({
         .strictObject({
             service: dnsLabel("the MCP server's Service"),
             namespace: dnsLabel("the MCP server's namespace").optional(),
-            port: z.number().int().min(1).max(65535, { error: "must be a port number 1-65535" }),
+            port: port("the MCP server's Service port"),
             path: z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, { error: "must be an absolute path such as /mcp" }).default("/mcp"),
         }),
-    extraMethods: z.array(z.string().regex(JSON_RPC_METHOD, { error: "must be a JSON-RPC method name such as resources/list" })).default([]),
+    extraMethods: z
+        .array(
+            z
+                .string({ error: "must be a JSON-RPC method name such as resources/list" })
+                .regex(JSON_RPC_METHOD, { error: "must be a JSON-RPC method name such as resources/list" })
+                .refine((method) => method !== "tools/call", { error: "tools/call cannot be allowed wholesale; list the tools and their arguments under tools" }),
+        )
+        .max(MAX_LIST, { error: `must list at most ${MAX_LIST} methods` })
+        .default([]),
     tools: z
         .record(z.string().regex(TOOL_NAME, { error: "tool names use letters, digits, '_', '.', '-'" }), toolSpec)
         .refine((tools) => Object.keys(tools).length > 0, { error: "must list at least one tool" }),
@@ -184,31 +201,67 @@ export type McpServerConfig = z.infer<typeof mcpServer>;
 const agent = z.strictObject({
     name: dnsLabel("the agent name"),
     namespace: dnsLabel("the agent namespace").optional(),
-    image: z.string({ error: "must be a string (an image reference)" }).regex(IMAGE_REFERENCE, {
-        error: "must be a fully qualified image reference: registry host, repository path, and a tag or @sha256 digest (for example quay.io/agent-security/fetch-agent:1.0.0)",
+    image: z.string({ error: "must be a string (an image reference)" }).superRefine((value, ctx) => {
+        const problem = imageProblem(value);
+        if (problem) ctx.addIssue({ code: "custom", message: problem });
     }),
-    replicas: z.number().int().min(1).max(20, { error: "must be an integer from 1 to 20" }).default(1),
-    port: z.number().int().min(1024, { error: "must be 1024-65535: agents run without NET_BIND_SERVICE" }).max(65535).optional(),
-    egress: z.array(fqdn("an egress host")).default([]),
-    mcpServers: z.array(dnsLabel("an MCP server name")).default([]),
+    replicas: z
+        .number({ error: "must be a whole number from 1 to 20" })
+        .int({ error: "must be a whole number from 1 to 20" })
+        .min(1, { error: "must be a whole number from 1 to 20" })
+        .max(20, { error: "must be a whole number from 1 to 20" })
+        .default(1),
+    port: z
+        .number({ error: "must be a port number 1024-65535" })
+        .int({ error: "must be a whole port number 1024-65535" })
+        .min(1024, { error: "must be 1024-65535: agents run without NET_BIND_SERVICE" })
+        .max(65535, { error: "must be a port number 1024-65535" })
+        .optional(),
+    egress: z.array(fqdn("an egress host")).max(MAX_LIST, { error: `must list at most ${MAX_LIST} hosts` }).default([]),
+    mcpServers: z.array(dnsLabel("an MCP server name")).max(MAX_SERVERS, { error: `must list at most ${MAX_SERVERS} MCP servers` }).default([]),
     secrets: z
         .array(
             z.strictObject({
                 name: dnsLabel("the Secret name"),
-                key: z.string().regex(/^[-._a-zA-Z0-9]+$/, { error: "must be a Secret data key" }),
+                // Kubernetes' own rule for a Secret data key (IsConfigMapKey), which is also the
+                // file name under the Secret's directory: "." and ".." would name a directory.
+                key: z
+                    .string({ error: "must be a Secret data key (letters, digits, '-', '_', '.')" })
+                    .regex(/^[-._a-zA-Z0-9]{1,253}$/, { error: "must be a Secret data key: 1-253 letters, digits, '-', '_' or '.'" })
+                    .refine((key) => key !== "." && key !== ".." && !key.startsWith(".."), {
+                        error: "must be a Secret data key that is a file name: not \".\" or \"..\", and not starting with \"..\"",
+                    }),
             }),
         )
+        .max(MAX_LIST, { error: `must list at most ${MAX_LIST} secrets` })
         .default([]),
     env: z
-        .record(z.string().regex(ENV_NAME, { error: "must be an environment variable name" }), z.string({ error: "must be a plain string value" }))
+        .record(
+            z.string().regex(ENV_NAME, {
+                error: "is not a valid environment variable name: letters, digits and '_', not starting with a digit (for example LOG_LEVEL)",
+            }),
+            z.string({ error: "must be a plain string value (quote numbers and booleans)" }),
+        )
         .default({}),
-    writablePaths: z.array(z.string().regex(/^\/[A-Za-z0-9/_.-]+$/, { error: "must be an absolute path" })).default(["/tmp"]),
+    writablePaths: z
+        .array(
+            z.string({ error: "must be an absolute path such as /tmp" }).transform((value, ctx) => {
+                const normalised = normaliseMountPath(value);
+                if (normalised.ok) return normalised.path;
+                ctx.addIssue({ code: "custom", message: normalised.problem });
+                return z.NEVER;
+            }),
+        )
+        .max(20, { error: "must list at most 20 paths" })
+        .default(["/tmp"]),
     resources: z.strictObject({
-        cpu: z.string({ error: "must be a string quantity such as \"500m\" or \"1\"" }).regex(CPU_QUANTITY, {
-            error: "must be a cpu quantity such as \"250m\", \"1\" or \"1.5\"",
+        cpu: z.string({ error: "must be a string quantity such as \"500m\" or \"1\"" }).superRefine((value, ctx) => {
+            const problem = cpuProblem(value);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
         }),
-        memory: z.string({ error: "must be a string quantity such as \"2Gi\"" }).regex(MEMORY_QUANTITY, {
-            error: "must be a memory quantity with a binary suffix: Ki, Mi, Gi or Ti (for example \"2Gi\")",
+        memory: z.string({ error: "must be a string quantity such as \"2Gi\"" }).superRefine((value, ctx) => {
+            const problem = memoryProblem(value);
+            if (problem) ctx.addIssue({ code: "custom", message: problem });
         }),
     }),
 });
@@ -242,7 +295,7 @@ export type ChartName = keyof typeof DEFAULT_CHARTS;
 const CHART_NAMES = Object.keys(DEFAULT_CHARTS) as ChartName[];
 
 const chartOverride = z.strictObject({
-    repo: chartRepo.optional(),
+    repo: repositoryUrl(true).optional(),
     version: z.string().regex(/^v?[0-9]+\.[0-9]+\.[0-9]+([-+][0-9A-Za-z.-]+)?$/, { error: "must be an exact semantic version such as 1.5.2 (no ranges)" }).optional(),
 });
 
@@ -300,6 +353,9 @@ export const configSchema = z.strictObject({
     registries: z
         .array(z.string().regex(REGISTRY, { error: "must be a registry host with optional port and path, such as quay.io/agent-security (no scheme, tag or trailing slash)" }))
         .min(1, { error: "must list at least one approved registry" }),
+    // One mirror for every chart (air-gapped clusters, issue 10): an HTTP Helm repository whose
+    // index.yaml serves every pinned chart by name. A chart's own charts.<key>.repo still wins.
+    chartRepository: repositoryUrl(false).optional(),
     charts: z.partialRecord(z.enum(CHART_NAMES as [ChartName, ...ChartName[]], { error: `must be one of: ${CHART_NAMES.join(", ")}` }), chartOverride).default({}),
     operators: z
         .partialRecord(z.enum(OPERATOR_NAMES as [OperatorName, ...OperatorName[]], { error: `must be one of: ${OPERATOR_NAMES.join(", ")}` }), operatorOverride)
@@ -354,11 +410,11 @@ export const configSchema = z.strictObject({
         .prefault({}),
     kyverno: z.strictObject({ validationAction: z.enum(["Audit", "Deny"], { error: "must be one of: Audit, Deny" }).optional() }).prefault({}),
     monitoring: z.boolean({ error: "must be true or false" }).default(false),
-    mcpServers: z.array(mcpServer).default([]),
-    agents: z.array(agent).default([]),
+    mcpServers: z.array(mcpServer).max(MAX_SERVERS, { error: `must list at most ${MAX_SERVERS} MCP servers` }).default([]),
+    agents: z.array(agent).max(MAX_AGENTS, { error: `must list at most ${MAX_AGENTS} agents` }).default([]),
 });
 
-type ParsedConfig = z.infer<typeof configSchema>;
+export type ParsedConfig = z.infer<typeof configSchema>;
 
 export interface AgentSecurityConfig extends Omit<ParsedConfig, "profile" | "charts" | "operators" | "emergencyOverride"> {
     readonly stack: string;
@@ -462,24 +518,54 @@ function unknownKeyIssue(path: readonly PropertyKey[], key: string): ConfigIssue
     };
 }
 
+/** A value's kind as a person would say it. */
+function kindOf(value: unknown): string {
+    if (Array.isArray(value)) return "a list";
+    if (value === null) return "null";
+    if (typeof value === "object") return "a mapping (key: value)";
+    if (typeof value === "boolean") return "true or false";
+    return `a ${typeof value}`;
+}
+
+const EXPECTED: Readonly<Record<string, string>> = { array: "a list", object: "a mapping (key: value)", boolean: "true or false", number: "a number", string: "a string" };
+
+/** zod's own wording ("Too small: expected number to be >=1") in words a stack author reads. */
+function libraryMessage(issue: z.core.$ZodIssue): string | undefined {
+    if (issue.code === "too_small" || issue.code === "too_big") {
+        const bound = String(issue.code === "too_small" ? issue.minimum : issue.maximum);
+        const side = issue.code === "too_small" ? "at least" : "at most";
+        if (issue.origin === "array") return `must list ${side} ${bound} entries`;
+        if (issue.origin === "string") return `must be ${side} ${bound} characters long`;
+        return `must be ${side} ${bound}`;
+    }
+    if (issue.code === "invalid_value") return `must be one of: ${issue.values.map(String).join(", ")}`;
+    if (issue.code === "not_multiple_of") return `must be a multiple of ${String(issue.divisor)}`;
+    return undefined;
+}
+
 function describeIssue(issue: z.core.$ZodIssue, raw: unknown): ConfigIssue[] {
     if (issue.code === "unrecognized_keys") {
         return issue.keys.map((key) => unknownKeyIssue(issue.path, key));
     }
     if (issue.code === "invalid_key" && issue.path.length > 0) {
-        // A record with enumerated keys (tools, charts, operators) reports the bad key itself.
         const key = issue.path[issue.path.length - 1];
-        return [unknownKeyIssue(issue.path.slice(0, -1), String(key))];
+        const parent = issue.path.slice(0, -1);
+        // A record with enumerated keys (tools, charts, operators) reports an unknown key; a record
+        // whose keys follow a pattern (env names, tool names) reports why this key does not.
+        const own = issue.issues.find((inner) => !inner.message.startsWith("Invalid"));
+        if (allowedKeysAt(parent) === undefined && own !== undefined) return [{ key: keyPath(issue.path), message: own.message }];
+        return [unknownKeyIssue(parent, String(key))];
     }
     if (issue.code === "invalid_type" && valueAt(raw, issue.path) === undefined) {
         return [{ key: keyPath(issue.path), message: "is required" }];
     }
     if (issue.code === "invalid_type") {
-        const got = valueAt(raw, issue.path);
-        const actual = Array.isArray(got) ? "a list" : got === null ? "null" : `a ${typeof got}`;
-        return [{ key: keyPath(issue.path), message: `${issue.message.startsWith("Invalid input") ? `must be ${issue.expected === "array" ? "a list" : `a ${issue.expected}`}` : issue.message}; got ${actual}` }];
+        const got = kindOf(valueAt(raw, issue.path));
+        const message = issue.message.startsWith("Invalid input") ? `must be ${EXPECTED[issue.expected] ?? `a ${issue.expected}`}` : issue.message;
+        return [{ key: keyPath(issue.path), message: `${message}; got ${got}` }];
     }
-    return [{ key: keyPath(issue.path), message: issue.message }];
+    const library = issue.message.startsWith("Too ") || issue.message.startsWith("Invalid") ? libraryMessage(issue) : undefined;
+    return [{ key: keyPath(issue.path), message: library ?? issue.message }];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -501,6 +587,8 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>, stack: strin
 
     const expected = STACK_PROFILES[stack];
     let profile: Profile;
+    // A custom stack without a profile gets that one message, not the checks of a guessed profile.
+    let toolsKnown = true;
     if (expected !== undefined) {
         if (cfg.profile !== undefined && cfg.profile !== expected) {
             at("profile", `stack ${stack} must use profile ${expected}, not ${cfg.profile} (stacks dev, ci, prod map to local, ci, prod)`);
@@ -509,84 +597,29 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>, stack: strin
     } else if (cfg.profile === undefined) {
         at("profile", `is required for stack ${stack}: one of ${PROFILES.join(", ")} (only dev, ci and prod imply their profile)`);
         profile = "prod";
+        toolsKnown = false;
     } else {
         profile = cfg.profile;
     }
 
-    const resolution = resolveFeatures(profile, cfg.tools, cfg.emergencyOverride, now);
+    // Kyverno in Audit blocks nothing at admission, so in prod it counts as turning Kyverno off.
+    const weakened = cfg.kyverno.validationAction === "Audit" ? { kyverno: { path: "kyverno.validationAction", enforcing: "Deny" } } : {};
+    const resolution = resolveFeatures(profile, cfg.tools, cfg.emergencyOverride, now, weakened);
     // With a resolution error the matrix plus the overrides still decides which other checks apply,
     // so one mistake yields one message, not a cascade.
     const features: FeatureSet = resolution.ok ? resolution.features : { ...PROFILE_MATRIX[profile], ...cfg.tools };
-    if (!resolution.ok) {
+    if (!resolution.ok && toolsKnown) {
         resolution.issues.forEach((issue: ResolutionIssue) => at(issue.path, issue.message));
     }
-
-    cfg.failClosed.forEach((tool, index) => {
-        // With a resolution error the tool's state is already reported; one mistake, one message.
-        if (resolution.ok && !features[tool]) {
-            at(`failClosed[${index}]`, `${tool} is off in this stack, so it cannot gate agent admission; turn ${tool} on or remove it from failClosed`);
-        }
-    });
-    if (features.envoy && cfg.mesh.mode === "ambient") {
-        at("mesh.mode", "ambient mode ignores REGISTRY_ONLY egress, so it cannot be combined with the envoy flag; use sidecar");
+    // With a resolution error the tools' state is already reported; one mistake, one message.
+    crossFieldIssues(cfg, { profile, features, toolsKnown: toolsKnown && resolution.ok }, at);
+    if (toolsKnown && resolution.ok) {
+        responderIssues(cfg.responder, { profile, falco: features.falco, registries: cfg.registries }).forEach((issue) => at(issue.path, issue.message));
     }
-    if (cfg.cilium.install && !features.cilium) {
-        at("cilium.install", "installs the Cilium chart, which only makes sense with the cilium flag on");
-    }
-
-    const serverNames = new Set<string>();
-    const serverHosts = new Set<string>();
-    cfg.mcpServers.forEach((server, index) => {
-        // Servers are routed on the gateway's wildcard listener, so their hosts must sit under it.
-        if (!server.host.endsWith(`.${cfg.gateway.internalDomain}`)) {
-            at(`mcpServers[${index}].host`, `"${server.host}" must be a name under the gateway's internal domain ${cfg.gateway.internalDomain} (for example ${server.name}-mcp.${cfg.gateway.internalDomain})`);
-        }
-        if (serverNames.has(server.name)) at(`mcpServers[${index}].name`, `"${server.name}" is used by another MCP server; names must be unique`);
-        if (serverHosts.has(server.host)) at(`mcpServers[${index}].host`, `"${server.host}" is used by another MCP server; hosts must be unique`);
-        serverNames.add(server.name);
-        serverHosts.add(server.host);
-    });
-
-    const agentNames = new Set<string>();
-    cfg.agents.forEach((agentCfg, index) => {
-        const base = `agents[${index}]`;
-        if (agentNames.has(agentCfg.name)) at(`${base}.name`, `"${agentCfg.name}" is used by another agent; agent names must be unique`);
-        agentNames.add(agentCfg.name);
-        agentCfg.mcpServers.forEach((server, serverIndex) => {
-            if (!serverNames.has(server)) {
-                at(`${base}.mcpServers[${serverIndex}]`, `"${server}" is not a configured MCP server; known: ${[...serverNames].join(", ") || "(none)"}`);
-            }
-        });
-        if (!cfg.registries.some((registry) => imageFromRegistry(agentCfg.image, registry))) {
-            at(`${base}.image`, `"${agentCfg.image}" is not from an approved registry; approved: ${cfg.registries.join(", ")}`);
-        }
-        for (const name of Object.keys(agentCfg.env)) {
-            if (SECRET_LOOKING_ENV.test(name)) {
-                at(`${base}.env.${name}`, "looks like a secret; secrets are delivered only as files: list the Secret under secrets instead");
-            }
-        }
-        if (cpuMillis(agentCfg.resources.cpu) === 0) at(`${base}.resources.cpu`, "must be greater than zero");
-        const memory = memoryBytes(agentCfg.resources.memory) ?? 0;
-        if (memory === 0) at(`${base}.resources.memory`, "must be greater than zero");
-        if (features.kata && memory > 0 && memory < (memoryBytes(KATA_MIN_MEMORY) ?? 0)) {
-            at(
-                `${base}.resources.memory`,
-                `"${agentCfg.resources.memory}" is below ${KATA_MIN_MEMORY}, which an agent in a Kata micro-VM needs (QEMU overhead); allowed: ${KATA_MIN_MEMORY} or more`,
-            );
-        }
-        const secretKeys = new Set<string>();
-        agentCfg.secrets.forEach((secret, secretIndex) => {
-            const id = `${secret.name}/${secret.key}`;
-            if (secretKeys.has(id)) at(`${base}.secrets[${secretIndex}]`, `${id} is listed twice`);
-            secretKeys.add(id);
-        });
-    });
 
     if (issues.length > 0) throw new ConfigError(issues);
 
-    const charts = Object.fromEntries(
-        CHART_NAMES.map((name) => [name, { ...DEFAULT_CHARTS[name], ...definedOnly(cfg.charts[name] ?? {}) }]),
-    ) as Record<ChartName, ChartPin>;
+    const charts = resolveCharts(cfg.chartRepository, cfg.charts);
     const operators = Object.fromEntries(
         OPERATOR_NAMES.map((name) => [name, { ...DEFAULT_OPERATORS[name], ...definedOnly(cfg.operators[name] ?? {}) }]),
     ) as Record<OperatorName, OperatorPin>;
@@ -602,9 +635,15 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>, stack: strin
     });
 }
 
-/** Whether an image reference comes from a registry entry: host[:port] exact, path by `/` prefix. */
-export function imageFromRegistry(image: string, registry: string): boolean {
-    return image.startsWith(`${registry}/`);
+/**
+ * Every chart's pin: the default, then the stack's mirror (`chartRepository`), then the chart's own
+ * `charts.<key>.repo` and `version`. An explicit per-chart repo wins over the mirror: it is the
+ * more specific statement, and lets a stack keep one chart that the mirror does not carry.
+ */
+export function resolveCharts(mirror: string | undefined, overrides: ParsedConfig["charts"]): Record<ChartName, ChartPin> {
+    return Object.fromEntries(
+        CHART_NAMES.map((name) => [name, { ...DEFAULT_CHARTS[name], ...(mirror === undefined ? {} : { repo: mirror }), ...definedOnly(overrides[name] ?? {}) }]),
+    ) as Record<ChartName, ChartPin>;
 }
 
 function definedOnly<T extends object>(value: T): Partial<T> {
@@ -629,7 +668,8 @@ export function readRawConfig(): Record<string, unknown> {
     for (const [fullKey, text] of Object.entries(pulumi.runtime.allConfig())) {
         if (!fullKey.startsWith(prefix)) continue;
         const key = fullKey.slice(prefix.length);
-        raw[key] = decodeConfigValue(text);
+        // defineProperty: a key spelled `__proto__` stays a key (refused as unknown), not a prototype.
+        Object.defineProperty(raw, key, { value: decodeConfigValue(text), enumerable: true, writable: true, configurable: true });
     }
     return raw;
 }

@@ -7,33 +7,21 @@ import type { McpGatewayEndpoint, Platform } from "../wellKnown";
 import { AGENT_NAME_LABEL, AGENT_ROLE_LABEL, AGENT_ROLE_VALUE, KATA_RUNTIME_CLASS } from "../wellKnown";
 import { hardenedContainer, hardenedPodSpec, resourceRequirements, secretFileVolumes, SECRET_FILE_MODE, SECRETS_DIR, SECRETS_DIR_ENV, writableVolumes } from "./hardening";
 import type { MountedVolumes } from "./hardening";
-import { spiffeHelperConfig, spiffeSidecars, spireAgentConfig, SPIFFE_SOCKET_ENV, SVID_DIR, SVID_DIR_ENV } from "./spiffe";
+import { spiffeHelperConfig, spiffeSidecars, spireAgentConfig, SVID_DIR, SVID_DIR_ENV } from "./spiffe";
 import type { EnvVar, PodSpec } from "./types";
+import { MCP_GATEWAY_HOST_ENV, MCP_GATEWAY_TOKEN_DIR, MCP_GATEWAY_TOKEN_FILE_ENV, MCP_GATEWAY_URL_ENV, PLATFORM_READ_ONLY_DIRS, RESERVED_ENV, RESERVED_ENV_PREFIXES } from "../../config/wellKnown";
+import { normaliseMountPath } from "../../config/paths";
 
 /** Name of the agent's own container (Falco rules and `kubectl logs` default to it). */
 export const AGENT_CONTAINER = "agent";
 /** Pods the ClusterSPIFFEIDs may select. */
 export const AGENT_SPIFFE_LABEL = "agent-security.io/spiffe";
-export const MCP_GATEWAY_URL_ENV = "MCP_GATEWAY_URL";
-export const MCP_GATEWAY_HOST_ENV = "MCP_GATEWAY_HOST";
-export const MCP_GATEWAY_TOKEN_FILE_ENV = "MCP_GATEWAY_TOKEN_FILE";
-/**
- * Where the gateway token is mounted: beside the secret files (Falco watches that tree), under a
- * dot-name no Secret can take (Secret names are DNS labels).
- */
-export const MCP_GATEWAY_TOKEN_DIR = `${SECRETS_DIR}/.mcp-gateway`;
+// Env names and mount points the platform sets are config-layer names: config refuses them in an
+// agent's env and writable paths (issue 12); the checks below stay as assertions.
+export { MCP_GATEWAY_HOST_ENV, MCP_GATEWAY_TOKEN_DIR, MCP_GATEWAY_TOKEN_FILE_ENV, MCP_GATEWAY_URL_ENV, RESERVED_ENV } from "../../config/wellKnown";
 /** Short-lived: the kubelet rotates it; a stolen copy stops working within the hour. */
 export const MCP_GATEWAY_TOKEN_SECONDS = 3600;
 
-/** Env names the platform sets; an agent's own env must not shadow them. */
-export const RESERVED_ENV: readonly string[] = [
-    MCP_GATEWAY_URL_ENV,
-    MCP_GATEWAY_HOST_ENV,
-    MCP_GATEWAY_TOKEN_FILE_ENV,
-    SECRETS_DIR_ENV,
-    SVID_DIR_ENV,
-    SPIFFE_SOCKET_ENV,
-];
 
 /** Labels of an agent's pods. Other components select on the role and per-agent labels. */
 export function agentPodLabels(agentName: string): Record<string, string> {
@@ -87,15 +75,18 @@ export function buildAgentPod(input: AgentPodInput): AgentPod {
         }
         if (!input.clusterName) throw new Error(`agent ${agent.name}: Kata needs the SPIRE cluster name for the in-pod spire-agent`);
     }
+    // config/rules.ts refuses these (on normalised paths); kept as assertions for other callers.
     for (const path of agent.writablePaths) {
-        for (const owned of [SECRETS_DIR, SVID_DIR]) {
+        const normalised = normaliseMountPath(path);
+        if (!normalised.ok || normalised.path !== path) throw new Error(`agent ${agent.name}: writable path ${path} is not a normalised absolute path (config/paths.ts)`);
+        for (const owned of PLATFORM_READ_ONLY_DIRS) {
             if (path === owned || path.startsWith(`${owned}/`)) {
                 throw new Error(`agent ${agent.name}: writable path ${path} overlaps ${owned}, which the platform mounts read-only`);
             }
         }
     }
     for (const name of Object.keys(agent.env)) {
-        if (RESERVED_ENV.includes(name)) throw new Error(`agent ${agent.name}: env ${name} is set by the platform and cannot be overridden`);
+        if (RESERVED_ENV.includes(name) || RESERVED_ENV_PREFIXES.some((prefix) => name.startsWith(prefix))) throw new Error(`agent ${agent.name}: env ${name} is set by the platform and cannot be overridden`);
     }
 
     const writable = writableVolumes(agent.writablePaths);

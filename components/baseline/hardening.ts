@@ -16,6 +16,7 @@ import type {
     Volume,
     VolumeMount,
 } from "./types";
+import { SECRETS_DIR } from "../../config/wellKnown";
 
 /**
  * UID/GID for agent pods on plain Kubernetes: the distroless `nonroot` user. Images whose USER is
@@ -181,10 +182,9 @@ export function writableVolumes(paths: readonly string[]): MountedVolumes {
     return { volumes, mounts };
 }
 
-/** Where secret files live in the agent container; one directory per Secret. */
-export const SECRETS_DIR = "/var/run/secrets/agent-security";
-/** Plain env var that tells the agent where its secret files are (the path, never the value). */
-export const SECRETS_DIR_ENV = "AGENT_SECRETS_DIR";
+// The secret directory and its env var are config-layer names (config checks writable paths and
+// env against them).
+export { SECRETS_DIR, SECRETS_DIR_ENV } from "../../config/wellKnown";
 /** 0400: owner read only. Written in octal here; JSON carries it as 256. */
 export const SECRET_FILE_MODE = 0o400;
 

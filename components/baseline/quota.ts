@@ -100,11 +100,17 @@ export function namespaceQuota(input: QuotaInput): NamespaceQuota {
     return { cpuMillis: Math.ceil(cpuMillis), memoryBytes: Math.ceil(memoryBytes / MI) * MI, pods };
 }
 
+// Config bounds every agent (config/quantities.ts), so these sums stay exact integers; the
+// assertions keep a quantity like `2.097152e+26Mi` (not a Kubernetes quantity) from ever rendering.
 export function cpuQuantity(millisValue: number): string {
-    return `${Math.ceil(millisValue)}m`;
+    const millicores = Math.ceil(millisValue);
+    if (!Number.isSafeInteger(millicores) || millicores < 0) throw new Error(`cpu ${millisValue}m is not a quantity the quota can render exactly`);
+    return `${millicores}m`;
 }
 export function memoryQuantity(bytesValue: number): string {
-    return `${Math.ceil(bytesValue / MI)}Mi`;
+    const mebibytes = Math.ceil(bytesValue / MI);
+    if (!Number.isSafeInteger(mebibytes) || mebibytes < 0) throw new Error(`memory ${bytesValue} bytes is not a quantity the quota can render exactly`);
+    return `${mebibytes}Mi`;
 }
 
 export interface ResourceQuotaSpec {

@@ -13,6 +13,7 @@ import type { Platform } from "../wellKnown";
 import { SPIFFE_CSI_DRIVER, SPIFFE_HELPER_CONTAINER, SPIRE_AGENT_CONTAINER } from "../wellKnown";
 import { hardenedContainer, resourceRequirements } from "./hardening";
 import type { Container, ResourceRequirements, Volume, VolumeMount } from "./types";
+import { SPIFFE_SOCKET_ENV, SVID_DIR } from "../../config/wellKnown";
 
 /** Pinned sidecar images; `ghcr.io/spiffe` must be an approved registry of the stack. */
 export const DEFAULT_SPIFFE_HELPER_IMAGE = "ghcr.io/spiffe/spiffe-helper:0.11.0";
@@ -22,11 +23,9 @@ export const DEFAULT_SPIRE_AGENT_IMAGE = "ghcr.io/spiffe/spire-agent:1.14.7";
 export const SPIFFE_HELPER_RESOURCES: ResourceRequirements = resourceRequirements({ cpu: "10m", memory: "32Mi" }, { cpu: "100m", memory: "64Mi" });
 export const SPIRE_AGENT_RESOURCES: ResourceRequirements = resourceRequirements({ cpu: "50m", memory: "64Mi" }, { cpu: "250m", memory: "256Mi" });
 
-/** Where the agent finds svid.pem, svid_key.pem and svid_bundle.pem (read-only for it). */
-export const SVID_DIR = "/var/run/spiffe/svid";
-/** Plain env var with the SVID directory; the socket variable is reserved for the sidecars. */
-export const SVID_DIR_ENV = "SPIFFE_SVID_DIR";
-export const SPIFFE_SOCKET_ENV = "SPIFFE_ENDPOINT_SOCKET";
+// The SVID directory and the SPIFFE env names are config-layer names (config refuses them in an
+// agent's env and writable paths).
+export { SPIFFE_SOCKET_ENV, SVID_DIR, SVID_DIR_ENV } from "../../config/wellKnown";
 export const SVID_FILES = { svid: "svid.pem", key: "svid_key.pem", bundle: "svid_bundle.pem" } as const;
 
 const CSI_SOCKET_DIR = "/spiffe-workload-api";

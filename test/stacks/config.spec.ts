@@ -4,7 +4,7 @@ import { ConfigError, parseConfig } from "../../config/schema";
 import type { ConfigIssue } from "../../config/schema";
 
 const NOW = new Date("2026-11-23T12:00:00Z");
-const FUTURE = "2026-12-01T00:00:00Z";
+const FUTURE = "2026-11-28T00:00:00Z";
 const PAST = "2026-11-01T00:00:00Z";
 
 type Raw = Record<string, unknown>;

@@ -5,7 +5,7 @@ import { TOOLS } from "../../config/profiles";
 import type { Tool } from "../../config/profiles";
 
 const NOW = new Date("2026-11-23T12:00:00Z");
-const FUTURE = "2026-12-01T00:00:00Z";
+const FUTURE = "2026-11-28T00:00:00Z";
 
 // The component each flag brings; the composition point must create it exactly when the flag is on.
 const COMPONENT_OF: Readonly<Record<Tool, string>> = {

@@ -60,7 +60,7 @@ describe("profile matrix", () => {
         const resolution = resolveFeatures(
             "prod",
             { falco: false, cilium: false },
-            { tools: off, reason: "r", ticket: "SEC-1", approvedBy: "a@example.com", expires: "2026-12-01T00:00:00Z" },
+            { tools: off, reason: "r", ticket: "SEC-1", approvedBy: "a@example.com", expires: "2026-11-28T00:00:00Z" },
             NOW,
         );
         assert.ok(resolution.ok);
@@ -71,7 +71,7 @@ describe("profile matrix", () => {
         const resolution = resolveFeatures(
             "prod",
             { falco: false, kata: false },
-            { tools: ["falco"], reason: "r", ticket: "SEC-1", approvedBy: "a@example.com", expires: "2026-12-01T00:00:00Z" },
+            { tools: ["falco"], reason: "r", ticket: "SEC-1", approvedBy: "a@example.com", expires: "2026-11-28T00:00:00Z" },
             NOW,
         );
         assert.ok(!resolution.ok);
