@@ -6,7 +6,8 @@ import type { Tool } from "../../config/profiles";
 
 /** The clock every render uses, so emergency overrides expire deterministically. */
 export const NOW = new Date("2026-09-01T00:00:00Z");
-export const OVERRIDE_EXPIRES = "2026-12-01T00:00:00Z";
+// Within the week an emergency override may run (config/profiles.ts EMERGENCY_OVERRIDE_MAX_DAYS).
+export const OVERRIDE_EXPIRES = "2026-09-07T00:00:00Z";
 
 export type RawConfig = Record<string, unknown>;
 
