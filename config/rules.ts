@@ -43,7 +43,8 @@ function foldArgumentName(name: string): string {
 }
 
 export interface RuleContext {
-    readonly profile: Profile;
+    /** Undefined when a custom stack names none: profile-dependent rules stay quiet then. */
+    readonly profile: Profile | undefined;
     readonly features: FeatureSet;
     /** False when the profile could not be decided (a custom stack without one): tool-dependent rules stay quiet. */
     readonly toolsKnown: boolean;
@@ -186,6 +187,7 @@ function agentRules(cfg: ParsedConfig, { profile, features, toolsKnown }: RuleCo
         });
 
         let envBytes = 0;
+        let oversized = false;
         for (const [name, value] of Object.entries(agent.env)) {
             const key = `${base}.env.${name}`;
             const bytes = Buffer.byteLength(`${name}=${value}`, "utf8") + 1;
@@ -195,10 +197,12 @@ function agentRules(cfg: ParsedConfig, { profile, features, toolsKnown }: RuleCo
             } else if (SECRET_LOOKING_ENV.test(name)) {
                 at(key, "looks like a secret; secrets are delivered only as files: list the Secret under secrets instead");
             } else if (bytes > MAX_ENV_STRING_BYTES) {
+                oversized = true;
                 at(key, `is ${bytes} bytes as NAME=value; Linux refuses an environment string over ${MAX_ENV_STRING_BYTES} bytes (128 KiB), so the container could not start: mount large values as a file`);
             }
         }
-        if (envBytes > MAX_ENV_TOTAL_BYTES) at(`${base}.env`, `adds up to ${envBytes} bytes; at most ${MAX_ENV_TOTAL_BYTES} (256 KiB) in all: mount large values as files`);
+        // One mistake, one message: an oversized value is reported as itself, not also as the total.
+        if (!oversized && envBytes > MAX_ENV_TOTAL_BYTES) at(`${base}.env`, `adds up to ${envBytes} bytes; at most ${MAX_ENV_TOTAL_BYTES} (256 KiB) in all: mount large values as files`);
 
         const memory = memoryBytes(agent.resources.memory) ?? 0;
         if (toolsKnown && features.kata && memory > 0 && memory < (memoryBytes(KATA_MIN_MEMORY) ?? 0)) {

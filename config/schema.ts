@@ -612,7 +612,7 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>, stack: strin
         resolution.issues.forEach((issue: ResolutionIssue) => at(issue.path, issue.message));
     }
     // With a resolution error the tools' state is already reported; one mistake, one message.
-    crossFieldIssues(cfg, { profile, features, toolsKnown: toolsKnown && resolution.ok }, at);
+    crossFieldIssues(cfg, { profile: toolsKnown ? profile : undefined, features, toolsKnown: toolsKnown && resolution.ok }, at);
     if (toolsKnown && resolution.ok) {
         responderIssues(cfg.responder, { profile, falco: features.falco, registries: cfg.registries }).forEach((issue) => at(issue.path, issue.message));
     }
