@@ -4,6 +4,7 @@ import type { Platform } from "../wellKnown";
 import { AGENTS_NAMESPACE_LABEL, MANAGED_BY_LABELS } from "../wellKnown";
 import { agentNetworkPolicies } from "./network";
 import { limitRangeSpec, resourceQuotaSpec } from "./quota";
+import { secretsAsFilesBinding, secretsAsFilesPolicy } from "./secretsPolicy";
 import type { QuotaInput, QuotaWorkload } from "./quota";
 
 /** One agent of the namespace, as the guards need it (quota sizing and the internet-egress allow). */
@@ -62,7 +63,8 @@ export function quotaInputOf(args: AgentNamespaceArgs): QuotaInput {
     return { workloads, mesh: args.mesh, kata: args.kata ?? false };
 }
 
-// Namespace (PSA restricted), default-deny NetworkPolicy + explicit allows, LimitRange, ResourceQuota.
+// Namespace (PSA restricted), default-deny NetworkPolicy + explicit allows, LimitRange, ResourceQuota,
+// and the secrets-as-files ValidatingAdmissionPolicy (PSA has no rule for secrets in env).
 export class AgentNamespace extends pulumi.ComponentResource {
     public readonly namespaceName: string;
     public readonly namespace: k8s.core.v1.Namespace;
@@ -106,6 +108,14 @@ export class AgentNamespace extends pulumi.ComponentResource {
             { metadata: { name: "agent-quota", namespace: args.name, labels }, spec: resourceQuotaSpec(quotaInput) },
             inNamespace,
         );
+
+        const secretsPolicy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy(`${name}-secrets-policy`, secretsAsFilesPolicy(args.name), {
+            parent: this,
+        });
+        new k8s.admissionregistration.v1.ValidatingAdmissionPolicyBinding(`${name}-secrets-binding`, secretsAsFilesBinding(args.name), {
+            parent: this,
+            dependsOn: [secretsPolicy],
+        });
 
         this.registerOutputs({ namespaceName: this.namespaceName });
     }

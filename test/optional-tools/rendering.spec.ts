@@ -5,6 +5,12 @@ import { FALCO_NAMESPACE, KYVERNO_NAMESPACE } from "../../components/wellKnown";
 import type { Render } from "./support";
 import { chart, issue5Resources, ofKind, onKubernetes, prodConfig, prodWithout, render } from "./support";
 
+/**
+ * The baseline's own secrets-as-files policy (components/baseline/secretsPolicy.ts) exists in every
+ * stack with agents; these specs are about the optional tools' admission objects.
+ */
+const withoutBaselinePolicies = <T extends { metadata: { name: string } }>(manifests: readonly T[]): T[] =>
+    manifests.filter((manifest) => !manifest.metadata.name.startsWith("agent-security-secrets-as-files-"));
 const names = (manifests: readonly { metadata: { name: string } }[]): string[] => manifests.map((manifest) => manifest.metadata.name).sort();
 
 describe("optional tools: each renders only when its flag is on", () => {
@@ -60,8 +66,8 @@ describe("optional tools: each renders only when its flag is on", () => {
         });
 
         it("renders a fail-closed policy and binding for exactly the tools in failClosed", () => {
-            assert.deepStrictEqual(names(ofKind(prod.manifests, "ValidatingAdmissionPolicy")), ["agent-security-require-cilium-ready", "agent-security-require-falco-ready"]);
-            assert.deepStrictEqual(names(ofKind(prod.manifests, "ValidatingAdmissionPolicyBinding")), [
+            assert.deepStrictEqual(names(withoutBaselinePolicies(ofKind(prod.manifests, "ValidatingAdmissionPolicy"))), ["agent-security-require-cilium-ready", "agent-security-require-falco-ready"]);
+            assert.deepStrictEqual(names(withoutBaselinePolicies(ofKind(prod.manifests, "ValidatingAdmissionPolicyBinding"))), [
                 "agent-security-require-cilium-ready",
                 "agent-security-require-falco-ready",
             ]);
@@ -84,7 +90,7 @@ describe("optional tools: each renders only when its flag is on", () => {
             assert.strictEqual(chart(off.charts, "falco"), undefined);
             assert.strictEqual(chart(off.charts, "falcosidekick"), undefined);
             assert.ok(!ofKind(off.manifests, "Namespace").some((ns) => ns.metadata.name === FALCO_NAMESPACE));
-            assert.deepStrictEqual(names(ofKind(off.manifests, "ValidatingAdmissionPolicy")), ["agent-security-require-cilium-ready"]);
+            assert.deepStrictEqual(names(withoutBaselinePolicies(ofKind(off.manifests, "ValidatingAdmissionPolicy"))), ["agent-security-require-cilium-ready"]);
             assert.ok(!names(ofKind(off.manifests, "PrometheusRule")).includes("agent-security-falco-health"));
             assert.strictEqual(off.run.outputs.falcoCoverage, null);
         });
@@ -92,7 +98,7 @@ describe("optional tools: each renders only when its flag is on", () => {
         it("cilium off: no CiliumNetworkPolicy, fail-closed policy or health rule for Cilium", async () => {
             const off = await render("prod", prodWithout("cilium"));
             assert.deepStrictEqual(ofKind(off.manifests, "CiliumNetworkPolicy"), []);
-            assert.deepStrictEqual(names(ofKind(off.manifests, "ValidatingAdmissionPolicy")), ["agent-security-require-falco-ready"]);
+            assert.deepStrictEqual(names(withoutBaselinePolicies(ofKind(off.manifests, "ValidatingAdmissionPolicy"))), ["agent-security-require-falco-ready"]);
             assert.ok(!names(ofKind(off.manifests, "PrometheusRule")).includes("agent-security-cilium-health"));
         });
 
@@ -122,8 +128,8 @@ describe("optional tools: each renders only when its flag is on", () => {
 
     it("renders no fail-closed policy when failClosed is empty and no PrometheusRule when monitoring is off", async () => {
         const quiet = await render("prod", { ...prodConfig(), failClosed: [], monitoring: false });
-        assert.deepStrictEqual(ofKind(quiet.manifests, "ValidatingAdmissionPolicy"), []);
-        assert.deepStrictEqual(ofKind(quiet.manifests, "ValidatingAdmissionPolicyBinding"), []);
+        assert.deepStrictEqual(withoutBaselinePolicies(ofKind(quiet.manifests, "ValidatingAdmissionPolicy")), []);
+        assert.deepStrictEqual(withoutBaselinePolicies(ofKind(quiet.manifests, "ValidatingAdmissionPolicyBinding")), []);
         assert.deepStrictEqual(ofKind(quiet.manifests, "PrometheusRule"), []);
     });
 
@@ -131,7 +137,7 @@ describe("optional tools: each renders only when its flag is on", () => {
         const dev = await render("dev", readStackConfig("dev"));
         assert.deepStrictEqual(dev.run.resources.filter((resource) => /^agent-security:(runtime|network|admission):/.test(resource.type)), []);
         assert.deepStrictEqual(issue5Resources(dev.run.resources), []);
-        for (const kind of ["CiliumNetworkPolicy", "ValidatingPolicy", "ValidatingAdmissionPolicy", "PrometheusRule"]) assert.deepStrictEqual(ofKind(dev.manifests, kind), [], kind);
+        for (const kind of ["CiliumNetworkPolicy", "ValidatingPolicy", "ValidatingAdmissionPolicy", "PrometheusRule"]) assert.deepStrictEqual(withoutBaselinePolicies(ofKind(dev.manifests, kind)), [], kind);
         assert.deepStrictEqual(
             dev.charts.filter((entry) => ["cilium", "falco", "falcosidekick", "kyverno"].includes(entry.release)),
             [],
@@ -161,6 +167,6 @@ describe("optional tools: each renders only when its flag is on", () => {
             ["falco", "falcosidekick", "kyverno"],
         );
         assert.strictEqual(ofKind(kube.manifests, "CiliumNetworkPolicy").length, 2);
-        assert.strictEqual(ofKind(kube.manifests, "ValidatingAdmissionPolicy").length, 2);
+        assert.strictEqual(withoutBaselinePolicies(ofKind(kube.manifests, "ValidatingAdmissionPolicy")).length, 2);
     });
 });
