@@ -300,8 +300,9 @@ function ciliumLayer({ cfg, features, opts }: Floor): void {
  */
 function responseLayer({ cfg, features, opts }: Floor, agents: readonly AgentSummary[], dependsOn: pulumi.Resource[]): FalcoResponder | undefined {
     if (!features.falco || cfg.responder.image === undefined) return undefined;
+    // Not "falco-…": resource names under the Falco component's prefix would read as its children.
     return new FalcoResponder(
-        "falco-responder",
+        "responder",
         {
             platform: cfg.platform,
             namespace: cfg.platformNamespace,

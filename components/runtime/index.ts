@@ -74,9 +74,10 @@ export class Falco extends pulumi.ComponentResource {
                   {
                       metadata: { name: args.webhookAuth.secretName, namespace: FALCO_NAMESPACE, labels: { ...MANAGED_BY_LABELS } },
                       type: "Opaque",
-                      stringData: { "config.yaml": pulumi.secret(args.webhookAuth.configFile) },
+                      // Plain input, secret in state: the provider keeps Secret data secret.
+                      stringData: { "config.yaml": pulumi.unsecret(pulumi.output(args.webhookAuth.configFile)) },
                   },
-                  { parent: this, dependsOn: [namespace] },
+                  { parent: this, dependsOn: [namespace], additionalSecretOutputs: ["data", "stringData"] },
               )
             : undefined;
 

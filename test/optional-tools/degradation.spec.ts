@@ -5,7 +5,9 @@
 //
 // Differences a flag legitimately makes, and nothing else (everything not listed below must be
 // byte-identical between the all-on render and the render with the tool off):
-// - falco, kyverno: none. They act from outside the pod (node, admission).
+// - falco: the Falco responder's deny-all `agent-security-quarantine` NetworkPolicy goes away (it
+//   selects only pods the responder labels as quarantined). Otherwise none: Falco acts from the node.
+// - kyverno: none. It acts at admission.
 // - cilium: the Kubernetes `allow-dns` and `allow-external-https` NetworkPolicies come back. With
 //   Cilium on, its per-agent policy owns DNS (L7-filtered) and internet egress (toFQDNs), because
 //   Cilium adds up allows and an L4-only Kubernetes allow would disable both filters.
@@ -174,6 +176,8 @@ function neutralize(tool: Tool, on: Baseline, off: Baseline): void {
             restoredPolicy("allow-external-https");
             return;
         case "falco":
+            dropPolicy("agent-security-quarantine");
+            return;
         case "kyverno":
             return;
     }

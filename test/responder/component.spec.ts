@@ -97,7 +97,7 @@ describe("response layer (prod, mock runtime)", function () {
         const settings = loadSettings(path.join(REPO_ROOT, "policy-pack", "config", "prod.json"));
         const check = async (resources: readonly RecordedResource[]) =>
             (await evaluate(resources.map((resource) => ({ type: resource.type, props: resource.inputs, urn: resource.urn, name: resource.name })), settings))
-                .filter((finding) => finding.enforcementLevel === "mandatory" && (finding.urn ?? "").includes("falco-responder"))
+                .filter((finding) => finding.enforcementLevel === "mandatory" && /::responder(-|$)/.test(finding.urn ?? ""))
                 .map((finding) => `${finding.policy}: ${finding.message}`);
         assert.deepEqual(await check(run.resources), []);
         const privileged = run.resources.map((resource) => {
