@@ -4,9 +4,29 @@
 // same bytes, so a preview diff moves only when the config does.
 //
 // Shape of the output: a fixed, hand-written decision procedure interpreting one generated,
-// sorted constant (`_policy`: methods, prefix, tools and their argument rules). The procedure is
-// the same for every server except that it carries only the argument-rule comprehensions the
-// server's tools use, so the tests exercise one piece of logic against many configs.
+// sorted constant (`_policy`: methods, the router's name for the server, tools and their argument
+// rules). The procedure is the same for every server except that it carries only the
+// argument-rule comprehensions the server's tools use, so the tests exercise one piece of logic
+// against many configs.
+//
+// What the policy sees, settled from the upstream source (Kuadrant/mcp-gateway v0.9.0, Istio
+// 1.30.3; docs/tool-policy.md has the whole account):
+//   - The mcp-gateway controller inserts the MCP router's ext_proc filter first on the gateway
+//     listener (internal/controller/mcpgatewayextension_controller.go, buildEnvoyFilter:
+//     INSERT_FIRST, request body BUFFERED), ahead of Istio's CUSTOM ext_authz
+//     (pilot/pkg/networking/core/listener_builder.go). Envoy holds the headers until the router
+//     has answered the body phase, so ext_authz sees the request once, as the router rewrote it:
+//     `:authority` the server's host, the router's x-mcp-* headers, and for tools/call the body
+//     re-serialised by Go's encoding/json (envelope id, jsonrpc, method, params; map keys sorted;
+//     `&` `<` `>` as \u0026 \u003c \u003e; numbers through float64) with the bare tool name
+//     (internal/routing/router_202511.go routeToolCall, mcp_request.go ToBytes).
+//   - Before the first call of a session to a server, the router sends its own initialize and
+//     notifications/initialized through the gateway to that server's host, carrying
+//     x-mcp-servername and the pending call's x-mcp-toolname (router_202511.go
+//     initializeMCPServerSession, internal/clients/clients.go). The policy allows exactly those.
+//   - The 2026-07-28 protocol (internal/routing/router_202607.go) routes by the mcp-method and
+//     mcp-name headers, has no session set-up, and rewrites mcp-name to the bare name.
+//   - Clients' elicitation responses go to the server's host (routeElicitationResponse).
 //
 // Three facts about how Authorino runs the text decide much of its form
 // (Kuadrant/authorino pkg/evaluators/authorization/opa.go, v0.27.0):
@@ -17,9 +37,10 @@
 //     return text that still contains the word.
 //   - the query is `allow = object.get(data.authorino.authz["<uid>"], "allow", null)`: it
 //     evaluates the module's whole virtual document, i.e. every rule, for every request, at a few
-//     microseconds per rule. So the text has five rules, and no diagnostic rule (`deny_reason`):
-//     that would cost on every request, and Authorino shows nothing but "Unauthorized" on a
-//     denial anyway (the tests explain verdicts from the outside, see test/support/opa.ts).
+//     microseconds per rule. So the text has five rules, each allow clause opens with the test
+//     that tells methods apart, and there is no diagnostic rule (`deny_reason`): that would cost on
+//     every request, and Authorino shows nothing but "Unauthorized" on a denial anyway (the tests
+//     explain verdicts from the outside, see test/support/opa.ts).
 //   - the same query is type-checked against the module's document, and OPA types a function in
 //     it as a function, which `object.get` refuses ("rego_type_error: object.get: invalid
 //     argument(s)"; it appears to slip through only when some other rule's type is unknown, see
@@ -28,7 +49,7 @@
 import type { ArgumentRule, McpServerConfig, ToolSpec } from "../../config/schema";
 import { urlAllowProblem } from "../../config/schema";
 import { ISO_4217_CODES } from "./iso4217";
-import { toolPrefix } from "./manifests";
+import { mcpServerName, toolPrefix } from "./manifests";
 
 /** JSON-RPC methods every server gets besides `tools/call` and `notifications/*`. */
 export const ALWAYS_ALLOWED_METHODS: readonly string[] = Object.freeze(["initialize", "ping", "tools/list"]);
@@ -58,6 +79,11 @@ export const ENCODED_SEPARATOR = String.raw`(?i)%(?:2f|5c)`;
  * string is an object key.
  */
 export const JSON_STRING_AND_COLON = String.raw`"(?:[^"\\]|\\.)*"[\t\n\r ]*(:?)`;
+/**
+ * A JSON escape that decodes to a colon (`\u003a`, either case of hex digit): the only way a JSON
+ * text yields a colon its text does not show (see the duplicate-key check in the Rego).
+ */
+export const ESCAPED_COLON = String.raw`\\u003[aA]`;
 /** A currency argument: three ASCII letters once trimmed, whatever the case. */
 export const CURRENCY_SHAPE = String.raw`^[A-Za-z]{3}$`;
 
@@ -362,15 +388,18 @@ function toolTerm(upstream: string, tool: ToolModel): RegoTerm {
 
 /**
  * The `_policy` constant of one server: `methods` (allowed besides tools/call and notifications),
- * `prefix` (the registration's, stripped from a client-facing name), `tools` keyed by the server's
- * own tool names (see toolTerm).
+ * `responses` (client responses to the server's elicitation requests are allowed: true here),
+ * `router` (the `x-mcp-servername` the MCP router sets on its own session-initialising requests
+ * for this server, `<namespace>/<registration>`), `server` (for the reader), `tools` keyed by the
+ * server's own tool names, which is how the router's rewritten body names them (see toolTerm).
  */
 export function policyTerm(model: ToolPolicyModel): RegoTerm {
     const tools: Record<string, RegoTerm> = {};
     for (const [name, tool] of Object.entries(model.tools)) tools[name] = toolTerm(name, tool);
     return {
         methods: new RegoSet([...ALWAYS_ALLOWED_METHODS, ...model.extraMethods]),
-        prefix: model.prefix,
+        responses: true,
+        router: mcpServerName({ name: model.server }),
         server: model.server,
         tools,
     };
@@ -451,17 +480,20 @@ export function gatewayPolicyModel(servers: readonly McpServerConfig[]): Gateway
 
 /**
  * The `_policy` constant at the public host, in the per-server shape so that the same decision
- * procedure reads it: `tools` keyed by client-facing names, `prefix` empty (those names are
- * already what the body must say; nothing is stripped, so a bare `<tool>`, which could be any
- * server's, names nothing), `methods` only the always-allowed ones (why: GATEWAY_HEADER).
- * `servers` (prefix to server) is for the reader; no rule reads it.
+ * procedure reads it: `tools` keyed by client-facing names (nothing is stripped, so a bare
+ * `<tool>`, which could be any server's, names nothing), `methods` only the always-allowed ones
+ * (why: GATEWAY_HEADER), `router` null and `responses` false: the router sends its
+ * session-initialising requests and the clients' elicitation responses to a server's host, never
+ * to this one (see the file comment). `servers` (prefix to server) is for the reader; no rule
+ * reads it.
  */
 export function gatewayPolicyTerm(model: GatewayPolicyModel): RegoTerm {
     const tools: Record<string, RegoTerm> = {};
     for (const [name, entry] of Object.entries(model.tools)) tools[name] = toolTerm(entry.upstream, entry.tool);
     return {
         methods: new RegoSet(ALWAYS_ALLOWED_METHODS),
-        prefix: "",
+        responses: false,
+        router: null,
         servers: { ...model.prefixes },
         tools,
     };
@@ -478,8 +510,9 @@ const HEADER_COMMON = `# Authorino puts its own module declaration and \`default
 # clauses below or not at all; nothing is allowed because a deny rule failed to match.
 #
 # Authorino's query (object.get on the module's document) evaluates every rule of the module for
-# every request and is type-checked against all of them: hence few rules, and no functions (a
-# function fails that type check unless another rule's type happens to be unknown).
+# every request and is type-checked against all of them: hence few rules, each clause starting
+# with its cheapest discriminating test, and no functions (a function fails that type check unless
+# another rule's type happens to be unknown).
 `;
 
 const SERVER_HEADER = `import rego.v1
@@ -487,181 +520,236 @@ const SERVER_HEADER = `import rego.v1
 # agent-security tool policy for one MCP server. Generated by components/gateway/rego.ts from the
 # stack's mcpServers config; regenerate instead of editing. Contract: design.md section 7.
 #
+# What reaches this host (Kuadrant/mcp-gateway v0.9.0, Istio 1.30.3): the MCP router's ext_proc
+# runs first on the gateway listener with a buffered body, so this check sees the request as the
+# router rewrote it: every tools/call the server executes, with the server's own (bare) tool name
+# and the router's re-serialised body; the router's own initialize and notifications/initialized
+# that open the server session before a session's first call; clients' elicitation responses.
+#
 ${HEADER_COMMON}`;
 
 // The decision procedure below is the per-server one, unchanged; only the data differs. Why this
-// AuthConfig exists: Authorino picks an AuthConfig by the request's host, and whether ext-authz
-// runs before the MCP router (public host, client-facing body) or after it (server host, rewritten
-// body) depends on Envoy's filter order; and even after the router, what it sends to the broker
-// (initialize, tools/list) keeps the public host.
+// AuthConfig exists: Authorino picks an AuthConfig by the request's host, and what the router
+// hands to the broker (initialize, tools/list, ping, notifications, the broker's own tools, tools
+// no server has) keeps the public host.
 const GATEWAY_HEADER = `import rego.v1
 
 # agent-security tool policy for the MCP gateway's public host: requests the MCP router has not
-# handed to one MCP server. Generated by components/gateway/rego.ts from the stack's mcpServers
-# config; regenerate instead of editing. Contract: design.md section 7.
+# handed to one MCP server (broker traffic). Generated by components/gateway/rego.ts from the
+# stack's mcpServers config; regenerate instead of editing. Contract: design.md section 7.
 #
 # Same decision procedure as each server's policy, over different data: the tools of every server
 # under their client-facing names (<prefix><tool>; the generator refuses prefixes where one starts
-# another, so a name belongs to at most one server), each with exactly its server's rules, and no
-# prefix to strip, so a bare <tool> names nothing. Methods: only those every server allows. A
-# server's extraMethods are not allowed here: at this host the broker or the router decides which
-# server (if any) answers, and that choice is not visible in the request, so allowing one server's
-# method would allow it towards all of them.
+# another, so a name belongs to at most one server), each with exactly its server's rules, so a
+# bare <tool> names nothing. Methods: only those every server allows. A server's extraMethods are
+# not allowed here: at this host the broker or the router decides which server (if any) answers,
+# and that choice is not visible in the request, so allowing one server's method would allow it
+# towards all of them. No router session set-up and no elicitation responses: the router sends
+# those to a server's host.
 #
 ${HEADER_COMMON}`;
 
-const TOOL_CALL_HEAD = `
+const DECISION_HEAD = `
 # ---------------------------------------------------------------------------------------------
 # The decision
 # ---------------------------------------------------------------------------------------------
 
 # Streamable HTTP: GET opens the server's event stream and DELETE ends the session. Neither carries
-# a JSON-RPC message, so neither may carry a body, and neither is a tool call.
+# a JSON-RPC message, so neither may carry a body, and neither names a tool.
 allow if {
 	_req.method in ${regoLiteral(new RegoSet(BODYLESS_HTTP_METHODS))}
 	_req.body == ""
-	not "x-mcp-toolname" in object.keys(_req.headers)
+	not _req.headers["x-mcp-toolname"]
+	not _req.headers["mcp-name"]
 }
 
-# The MCP router sets x-mcp-method and x-mcp-toolname, and the RateLimitPolicy and the AuthPolicy
-# key on them. A header that disagrees with the body would get a request counted and authorised as
-# one thing and executed as another, so each clause below requires: x-mcp-method absent or equal
-# to the body's method; x-mcp-toolname absent, except on tools/call, where it decides the tool
-# (see _call).
+# Headers that name what a request is: x-mcp-method and x-mcp-toolname (the MCP router's, which
+# the RateLimitPolicy and the AuthPolicy key on), mcp-method and mcp-name (the stateless
+# protocol revision's, which the router routes that protocol by). A header that disagrees with the body
+# would get a request counted, routed or authorised as one thing and executed as another, so every
+# clause requires each of them absent or equal to what the body says; a tool name header only
+# where the clause says which.
 
-# initialize, ping, tools/list, and (in a server's policy) the server's extraMethods.
+# initialize, ping, tools/list and (in a server's policy) the server's extraMethods; then every
+# notification (no tool call, no answer). A method-naming header of the stateless protocol revision
+# must name what the body names (prompts/get: params.name; resources/read: params.uri).
 allow if {
 	_rpc.method in _policy.methods
 	object.get(_req.headers, "x-mcp-method", _rpc.method) == _rpc.method
-	not "x-mcp-toolname" in object.keys(_req.headers)
+	object.get(_req.headers, "mcp-method", _rpc.method) == _rpc.method
+	not _req.headers["x-mcp-toolname"]
+	count([name |
+		name := _req.headers["mcp-name"]
+		params := object.get(_rpc, "params", {})
+		not name in {object.get(params, "name", null), object.get(params, "uri", null)}
+	]) == 0
 }
 
-# Notifications carry no tool call and get no answer.
 allow if {
 	startswith(_rpc.method, ${rx(NOTIFICATION_PREFIX)})
 	object.get(_req.headers, "x-mcp-method", _rpc.method) == _rpc.method
-	not "x-mcp-toolname" in object.keys(_req.headers)
+	object.get(_req.headers, "mcp-method", _rpc.method) == _rpc.method
+	not _req.headers["x-mcp-toolname"]
+	not _req.headers["mcp-name"]
 }
 
-# tools/call: the name denotes at least one listed tool, and for every tool it denotes: every
-# required argument is present, every listed argument present passes its rule, and an unlisted
-# argument is there only if the tool takes unlisted arguments and it is not a case variant of a
-# listed one (Go's encoding/json matches struct fields case-insensitively, with Unicode simple
-# folding: U+017F reads as "s", U+212A as "k"; an MCP server in Go would take "URL" for "url").
+# The MCP router's own session set-up (Kuadrant/mcp-gateway internal/routing/router_202511.go,
+# initializeMCPServerSession; internal/clients/clients.go): before the first call of a gateway
+# session to this server it sends initialize, then notifications/initialized, back through the
+# gateway with the client's headers plus x-mcp-servername (this server's registration) and
+# x-mcp-toolname (the bare tool the pending call names). Only the router gets such a request to
+# this host with that x-mcp-servername: on initialize it lets one through only when its signed
+# router-key checks out, and everything else it hands to the broker it marks
+# "x-mcp-servername: mcpBroker" (routeBrokerPassthrough). So: the router's method header equal to
+# the body's, this server's registration, a listed tool (a call to any other is denied anyway),
+# and none of the stateless revision's headers (it has no such step).
+allow if {
+	_rpc.method in {"initialize", "notifications/initialized"}
+	_req.headers["x-mcp-servername"] == _policy.router
+	_req.headers["x-mcp-method"] == _rpc.method
+	_policy.tools[_req.headers["x-mcp-toolname"]]
+	not _req.headers["mcp-method"]
+	not _req.headers["mcp-name"]
+}
+
+# A client's answer to the server's elicitation request, which the router forwards here with the
+# server's request id (routeElicitationResponse): a response, never a request, so no method and
+# no params, and nothing but the elicitation result members. Its content is what the user typed;
+# no argument rule applies to it (docs/tool-policy.md).
+allow if {
+	_policy.responses
+	_rpc.result.action in {"accept", "cancel", "decline"}
+	count(object.keys(_rpc.result) - {"_meta", "action", "content"}) == 0
+	is_object(object.get(_rpc.result, "content", {}))
+	is_object(object.get(_rpc.result, "_meta", {}))
+	not _req.headers["x-mcp-method"]
+	not _req.headers["x-mcp-toolname"]
+	not _req.headers["mcp-method"]
+	not _req.headers["mcp-name"]
+}
+
+# tools/call: the body names a listed tool; the router's x-mcp-toolname (if any) names the same
+# tool, as the server knows it; the stateless revision's mcp-name (if any) is the body's name, which the
+# router checked against the client's before rewriting both (router_202607.go,
+# validateAndRewriteBody). Then every required argument is present, every listed argument present
+# passes its rule, and an unlisted argument is there only if the tool takes unlisted arguments and
+# it is not a case variant of a listed one (Go's encoding/json matches struct fields
+# case-insensitively, with Unicode simple folding: U+017F reads as "s", U+212A as "k"; an MCP
+# server in Go would take "URL" for "url").
 allow if {
 	_rpc.method == "tools/call"
 	object.get(_req.headers, "x-mcp-method", "tools/call") == "tools/call"
+	object.get(_req.headers, "mcp-method", "tools/call") == "tools/call"
+	spec := _call.spec
+	object.get(_req.headers, "x-mcp-toolname", spec.upstream) == spec.upstream
+	object.get(_req.headers, "mcp-name", _call.name) == _call.name
 	arguments := _call.arguments
 	present := object.keys(arguments)
-	every tool in _call.tools {
-		spec := _policy.tools[tool]
-		count(spec.required - present) == 0
+	count(spec.required - present) == 0
 `;
 
-const RULES_INTRO = `		rules := spec.rules
+const RULES_INTRO = `	rules := spec.rules
 
-		# Argument rules, one set of passing argument names per rule type. A field only some rule
-		# types have is read with object.get: the type checker knows _policy's exact shape, and a
-		# server without, say, a string rule would otherwise fail to compile here.
+	# Argument rules, one set of passing argument names per rule type. A field only some rule types
+	# have is read with object.get: the type checker knows _policy's exact shape, and a server
+	# without, say, a string rule would otherwise fail to compile here.
 
 `;
-
 /** The argument-rule comprehension of each rule type; a server gets only the ones its tools use. */
 const RULE_BLOCKS: Readonly<Record<Exclude<ArgumentRule["type"], "absent">, { readonly variable: string; readonly text: string }>> = {
     url: {
         variable: "urls_ok",
-        text: `		# URLs are parsed, never prefix-matched as text. The pattern admits https (any case), "://",
-		# a DNS-shaped host, an optional port without leading zeros, then path and query in RFC 3986
-		# characters with well-formed percent escapes; so no "@" anywhere (userinfo: parsers
-		# disagree on where an authority ends), no "#" (a fragment is never sent and can only hide
-		# things), no "\\" (WHATWG reads it as "/"), no "[" "]" (IPv6 literals), no whitespace,
-		# control or non-ASCII character, and no "https:host", "https:/host", "https:///host",
-		# empty host or empty port. The host is looked up lower-cased in the allowlist (a map: the
-		# cost does not grow with the list), and config admits only lower-case DNS names there, so
-		# IP literals in any notation, trailing dots and percent-encoded hosts never match. The port
-		# (compared as written, which the pattern keeps canonical) is the entry's, 443 unless it
-		# names one. The path holds no "." or ".." segment (also percent-encoded, also followed by
-		# ";params", which some servers strip before resolving) and matches the entry's prefix by
-		# whole segments: /points allows /points and /points/x, not /pointsx. Behind a prefix an
-		# encoded "/" or "\\" is refused: a server that decodes before routing would see other
-		# segments than this check did.
-		urls_ok := {name |
-			some name, rule in object.get(rules, "url", {})
-			url := arguments[name]
-			is_string(url)
-			parts := regex.find_all_string_submatch_n(${rx(URL_SHAPE)}, url, 1)[0]
-			path := parts[3]
-			not regex.match(${rx(DOT_SEGMENT)}, path)
-			some allowed in object.get(object.get(rule, "hosts", {}), lower(parts[1]), [])
-			allowed.port == object.get({"": "443"}, parts[2], parts[2])
-			startswith(concat("", [path, "/"]), concat("", [allowed.path, "/"]))
-			count([path | allowed.path != ""; regex.match(${rx(ENCODED_SEPARATOR)}, path)]) == 0
-		}
+        text: `	# URLs are parsed, never prefix-matched as text. The pattern admits https (any case), "://",
+	# a DNS-shaped host, an optional port without leading zeros, then path and query in RFC 3986
+	# characters with well-formed percent escapes; so no "@" anywhere (userinfo: parsers
+	# disagree on where an authority ends), no "#" (a fragment is never sent and can only hide
+	# things), no "\\" (WHATWG reads it as "/"), no "[" "]" (IPv6 literals), no whitespace,
+	# control or non-ASCII character, and no "https:host", "https:/host", "https:///host",
+	# empty host or empty port. The host is looked up lower-cased in the allowlist (a map: the
+	# cost does not grow with the list), and config admits only lower-case DNS names there, so
+	# IP literals in any notation, trailing dots and percent-encoded hosts never match. The port
+	# (compared as written, which the pattern keeps canonical) is the entry's, 443 unless it
+	# names one. The path holds no "." or ".." segment (also percent-encoded, also followed by
+	# ";params", which some servers strip before resolving) and matches the entry's prefix by
+	# whole segments: /points allows /points and /points/x, not /pointsx. Behind a prefix an
+	# encoded "/" or "\\" is refused: a server that decodes before routing would see other
+	# segments than this check did.
+	urls_ok := {name |
+		some name, rule in object.get(rules, "url", {})
+		url := arguments[name]
+		is_string(url)
+		parts := regex.find_all_string_submatch_n(${rx(URL_SHAPE)}, url, 1)[0]
+		path := parts[3]
+		not regex.match(${rx(DOT_SEGMENT)}, path)
+		some allowed in object.get(object.get(rule, "hosts", {}), lower(parts[1]), [])
+		allowed.port == object.get({"": "443"}, parts[2], parts[2])
+		startswith(concat("", [path, "/"]), concat("", [allowed.path, "/"]))
+		count([path | allowed.path != ""; regex.match(${rx(ENCODED_SEPARATOR)}, path)]) == 0
+	}
 
 `,
     },
     enum: {
         variable: "enums_ok",
-        text: `		# Enums compare after trimming and upper-casing; anything but a string is refused.
-		enums_ok := {name |
-			some name, rule in object.get(rules, "enum", {})
-			value := arguments[name]
-			is_string(value)
-			upper(trim_space(value)) in object.get(rule, "values", set())
-		}
+        text: `	# Enums compare after trimming and upper-casing; anything but a string is refused.
+	enums_ok := {name |
+		some name, rule in object.get(rules, "enum", {})
+		value := arguments[name]
+		is_string(value)
+		upper(trim_space(value)) in object.get(rule, "values", set())
+	}
 
 `,
     },
     currency: {
         variable: "currencies_ok",
-        text: `		# The ISO 4217 codes the rule allows (its allow list, minus its deny list). The shape check
-		# keeps letters that upper-case to ASCII ("\\u017f" becomes "S") from passing as a code.
-		currencies_ok := {name |
-			some name, rule in object.get(rules, "currency", {})
-			value := arguments[name]
-			is_string(value)
-			code := trim_space(value)
-			regex.match(${rx(CURRENCY_SHAPE)}, code)
-			upper(code) in object.get(rule, "values", set())
-		}
+        text: `	# The ISO 4217 codes the rule allows (its allow list, minus its deny list). The shape check
+	# keeps letters that upper-case to ASCII ("\\u017f" becomes "S") from passing as a code.
+	currencies_ok := {name |
+		some name, rule in object.get(rules, "currency", {})
+		value := arguments[name]
+		is_string(value)
+		code := trim_space(value)
+		regex.match(${rx(CURRENCY_SHAPE)}, code)
+		upper(code) in object.get(rule, "values", set())
+	}
 
 `,
     },
     string: {
         variable: "strings_ok",
-        text: `		# The pattern is anchored by the generator; the length counts Unicode code points.
-		strings_ok := {name |
-			some name, rule in object.get(rules, "string", {})
-			value := arguments[name]
-			is_string(value)
-			count(value) <= object.get(rule, "max_length", count(value))
-			regex.match(object.get(rule, "pattern", "^$"), value)
-		}
+        text: `	# The pattern is anchored by the generator; the length counts Unicode code points.
+	strings_ok := {name |
+		some name, rule in object.get(rules, "string", {})
+		value := arguments[name]
+		is_string(value)
+		count(value) <= object.get(rule, "max_length", count(value))
+		regex.match(object.get(rule, "pattern", "^$"), value)
+	}
 
 `,
     },
     number: {
         variable: "numbers_ok",
-        text: `		# JSON numbers only ("5" is a string); bounds inclusive.
-		numbers_ok := {name |
-			some name, rule in object.get(rules, "number", {})
-			value := arguments[name]
-			is_number(value)
-			value >= object.get(rule, "min", value)
-			value <= object.get(rule, "max", value)
-			count([value | object.get(rule, "integer", false); floor(value) != value]) == 0
-		}
+        text: `	# JSON numbers only ("5" is a string); bounds inclusive.
+	numbers_ok := {name |
+		some name, rule in object.get(rules, "number", {})
+		value := arguments[name]
+		is_number(value)
+		value >= object.get(rule, "min", value)
+		value <= object.get(rule, "max", value)
+		count([value | object.get(rule, "integer", false); floor(value) != value]) == 0
+	}
 
 `,
     },
 };
 
-const TOOL_CALL_TAIL = `		count((present & spec.names) - passing) == 0
+const TOOL_CALL_TAIL = `	count((present & spec.names) - passing) == 0
 
-		unlisted := present - spec.names
-		count([name | some name in unlisted; not spec.allow_unlisted]) == 0
-		count([name | some name in unlisted; lower(replace(name, "\\u017f", "s")) in spec.folded]) == 0
-	}
+	unlisted := present - spec.names
+	count([name | some name in unlisted; not spec.allow_unlisted]) == 0
+	count([name | some name in unlisted; lower(replace(name, "\\u017f", "s")) in spec.folded]) == 0
 }
 
 `;
@@ -687,10 +775,12 @@ _req := {"method": method, "body": body, "headers": headers} if {
 	object.get(envoy, "body", body) == body
 	is_string(body)
 
-	# Header names are lower-case in both views.
 	headers := object.get(well_known, "headers", object.get(envoy, "headers", {}))
 	object.get(envoy, "headers", headers) == headers
 	is_object(headers)
+
+	# Header names are lower-case in both views: Envoy lower-cases them before ext_authz, and
+	# Authorino passes them on as they come.
 
 	# With Istio's packAsBytes the body arrives base64-encoded in raw_body, which this policy does
 	# not read; such a request must not pass as bodyless.
@@ -698,12 +788,14 @@ _req := {"method": method, "body": body, "headers": headers} if {
 	object.get(envoy, "raw_body", "") == ""
 }
 
-# One JSON-RPC 2.0 request or notification in a POST body.
+# One JSON-RPC 2.0 message in a POST body: a request, a notification, or a response (only an
+# elicitation response is ever allowed, see above).
 _rpc := message if {
 	_req.method == "POST"
 
 	# Envoy marks a body it cut at maxRequestBytes (allowPartialMessage: true); a cut body is
-	# refused even when the cut happens to leave valid JSON behind.
+	# refused even when the cut happens to leave valid JSON behind. The router's re-serialised
+	# body is longer than the client's (docs/tool-policy.md: sizing maxRequestBytes).
 	lower(object.get(_req.headers, "x-envoy-auth-partial-body", "false")) != "true"
 
 	# Undefined unless the text is exactly one JSON value: empty, truncated, two concatenated
@@ -711,62 +803,57 @@ _rpc := message if {
 	message := json.unmarshal(_req.body)
 	is_object(message)
 
-	# Nothing outside the envelope, which also refuses case variants ("Method") that a
-	# case-insensitive decoder downstream would read as envelope members.
-	count(object.keys(message) - {"id", "jsonrpc", "method", "params"}) == 0
+	# The envelope, exactly: a request or notification (method, with or without id and params) or
+	# a response (id and result). Nothing else, which also refuses case variants ("Method") that a
+	# case-insensitive decoder downstream (Go's encoding/json) would read as envelope members, a
+	# response that carries a method, and an error response.
+	object.keys(message) in {
+		{"jsonrpc", "method"}, {"id", "jsonrpc", "method"}, {"jsonrpc", "method", "params"},
+		{"id", "jsonrpc", "method", "params"}, {"id", "jsonrpc", "result"},
+	}
 	message.jsonrpc == "2.0"
-	is_string(message.method)
+	is_string(object.get(message, "method", ""))
 	type_name(object.get(message, "id", 0)) in {"number", "string"}
 	is_object(object.get(message, "params", {}))
+	is_object(object.get(message, "result", {}))
 
 	# OPA's decoder keeps the last of duplicate keys; a router or MCP server on the path may keep
 	# the first and act on a message this policy never saw. So every key written in the text must
 	# survive in the parsed value. The text parsed already, so outside strings it has exactly one
 	# colon per written key; json.marshal writes one per parsed key and never escapes a colon.
-	# Inside strings, a raw colon decodes to one colon and only a \\u escape can add one. Hence,
-	# counting all colons: without duplicates the text has at most as many as the re-encoded value;
-	# with a duplicate and no \\u in the text it has more (an extra key, and the dropped members'
-	# strings only add). This comparison costs far less than the exact count below, which is kept
-	# for texts with a \\u escape, where it alone decides.
+	# Inside strings, a raw colon decodes to one colon, and only an escaped colon (\\u003a, either
+	# case of hex digit) decodes to a colon the text does not show. Hence, counting all colons:
+	# without duplicates the text has at most as many as the re-encoded value; with a duplicate and
+	# no escaped colon it has more (an extra key, and the dropped members' strings only add). The
+	# router's own escapes (\\u0026, \\u003c, \\u003e) do not matter to that count.
 	strings.count(_req.body, ":") <= strings.count(json.marshal(message), ":")
 
-	# The exact count: replacing every JSON string (scanned in order, so never from inside one),
-	# with the whitespace after it, by the colon that follows it if any, leaves one colon per
-	# written key. Escaped spellings of one key ("m\\u0065thod") count as duplicates too. Inside a
-	# comprehension so that it runs only for a text with a \\u escape.
+	# The exact count, only for a text with an escaped colon, where it alone decides: replacing
+	# every JSON string (scanned in order, so never from inside one), with the whitespace after it,
+	# by the colon that follows it if any, leaves one colon per written key. Escaped spellings of
+	# one key ("m\\u0065thod") count as duplicates too.
 	count([body |
 		body := _req.body
-		contains(body, "\\\\u")
+		regex.match(${rx(ESCAPED_COLON)}, body)
 		keys_written := strings.count(regex.replace(body, ${rx(JSON_STRING_AND_COLON)}, "$1"), ":")
 		keys_parsed := sum([count(node) | walk(message, [_, node]); is_object(node)])
 		keys_written != keys_parsed
 	]) == 0
 }
 
-# A tools/call's params. Behind the MCP gateway the body names a tool as the client sees it (prefix
-# + tool) or, once the router has rewritten it, as the server does; which one ext-authz sees
-# depends on the Envoy filter order (docs: upstream-apis 3.4, unverified). Exactly these two
-# spellings denote a listed tool, byte for byte: the name, and the name without _policy.prefix.
-# (At the public host the tools are listed under their client-facing names and the prefix is
-# empty, so only the name as written counts.) Without the router's header, a name that denotes
-# two tools ("x" and "<prefix>x" both listed) must satisfy the rules of both. No arguments member
-# counts as no arguments, which passes only when no rule requires one.
-_call := {"name": name, "tools": tools, "arguments": arguments} if {
+# A tools/call's name, the listed tool it names and its arguments. The name is compared byte for
+# byte with the listed names: at a server's host the router has rewritten it to the server's own
+# name (router_202511.go routeToolCall, ReWriteToolName; router_202607.go validateAndRewriteBody),
+# so the client-facing <prefix><tool> never reaches a server's host from the router and names
+# nothing here. No arguments member counts as no arguments, which passes only when no rule requires
+# one.
+_call := {"name": name, "spec": spec, "arguments": arguments} if {
 	_rpc.method == "tools/call"
 	params := _rpc.params
 	count(object.keys(params) - {"_meta", "arguments", "name"}) == 0
 	is_object(object.get(params, "_meta", {}))
 	name := params.name
-	is_string(name)
-
-	# The two spellings; trim_prefix leaves a name without the prefix as it is. Once the router
-	# has run, its x-mcp-toolname is the upstream name (the server's own) of the tool that will
-	# run: then that is the tool, and the body must name it in one of the two spellings.
-	spellings := {name, trim_prefix(name, _policy.prefix)}
-	router_tool := object.get(_req.headers, "x-mcp-toolname", null)
-	tools := {tool | some tool in spellings; spec := _policy.tools[tool]; router_tool in {null, spec.upstream}}
-	count(tools) > 0
-
+	spec := _policy.tools[name]
 	arguments := object.get(params, "arguments", {})
 	is_object(arguments)
 }
@@ -784,7 +871,7 @@ function toolCallText(tools: readonly ToolModel[]): string {
     const blocks = types.map((type) => RULE_BLOCKS[type]);
     const passing = blocks.length === 0 ? "set()" : blocks.map((block) => block.variable).join(" | ");
     const rules = blocks.length === 0 ? "" : `${RULES_INTRO}${blocks.map((block) => block.text).join("")}`;
-    return `${TOOL_CALL_HEAD}${rules}\t\tpassing := ${passing}\n${TOOL_CALL_TAIL}`;
+    return `${DECISION_HEAD}${rules}\tpassing := ${passing}\n${TOOL_CALL_TAIL}`;
 }
 
 /**

@@ -43,7 +43,7 @@ policyTable("tool policy: currency codes (currency)", currencyServer, [
     pair("denies a boolean code", "USD", true, "arguments"),
     { name: "denies a call without the required currency_to", input: rate({ currency_from: "USD" }), expect: "arguments" },
     { name: "denies a call without arguments", input: rate({}), expect: "arguments" },
-    { name: "allows the client-facing prefixed tool name", input: rate({ currency_from: "USD", currency_to: "EUR" }, "currency_get_exchange_rate"), expect: "allow" },
+    { name: "denies the client-facing prefixed tool name (never reaches the server host from the router)", input: rate({ currency_from: "USD", currency_to: "EUR" }, "currency_get_exchange_rate"), expect: "tool" },
     { name: "denies the fetch server's prefix", input: rate({ currency_from: "USD", currency_to: "EUR" }, "fetch_get_exchange_rate"), expect: "tool" },
     { name: "denies an unlisted extra argument", input: rate({ currency_from: "USD", currency_to: "EUR", amount: 100 }), expect: "arguments" },
     { name: "denies an upper-case twin of a listed argument", input: rate({ currency_from: "USD", currency_to: "EUR", CURRENCY_TO: "BTC" }), expect: "arguments" },

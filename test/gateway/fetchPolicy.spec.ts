@@ -31,7 +31,7 @@ policyTable("tool policy: URL near misses that must pass (fetch)", fetchServer, 
     allowedUrl("allows a path with sub-delims and a colon", "https://api.weather.gov/gridpoints/TOP/31,80/forecast;x=1:y"),
     allowedUrl("allows a path segment that merely starts with dots", "https://httpbin.org/.well-known/x"),
     allowedUrl("allows an empty path segment", "https://httpbin.org//get"),
-    { name: "allows the client-facing prefixed tool name fetch_fetch_url", input: toolCall("fetch_fetch_url", { url: "https://httpbin.org/get" }), expect: "allow" },
+    { name: "denies the client-facing prefixed name fetch_fetch_url (the router rewrites it to the bare name before this host)", input: toolCall("fetch_fetch_url", { url: "https://httpbin.org/get" }), expect: "tool" },
 ]);
 
 policyTable("tool policy: URL evasions (fetch)", fetchServer, [
@@ -197,7 +197,7 @@ policyTable("tool policy: JSON-RPC framing (fetch)", fetchServer, [
     { name: "denies JSON-RPC 1.0", input: post(validCall.replace('"2.0"', '"1.0"')), expect: "json-rpc" },
     { name: "denies a numeric jsonrpc version", input: post(validCall.replace('"2.0"', "2.0")), expect: "json-rpc" },
     { name: "denies a missing jsonrpc member", input: post(JSON.stringify({ id: 1, method: "tools/list" })), expect: "json-rpc" },
-    { name: "denies a missing method (a response)", input: post(JSON.stringify({ jsonrpc: "2.0", id: 1, result: {} })), expect: "json-rpc" },
+    { name: "denies a response that is not an elicitation response", input: post(JSON.stringify({ jsonrpc: "2.0", id: 1, result: {} })), expect: "response" },
     { name: "denies a method that is not a string", input: post(JSON.stringify({ jsonrpc: "2.0", id: 1, method: ["tools/list"] })), expect: "json-rpc" },
     { name: "denies an object id", input: post(JSON.stringify({ jsonrpc: "2.0", id: { a: 1 }, method: "tools/list" })), expect: "json-rpc" },
     { name: "denies a null id", input: post(JSON.stringify({ jsonrpc: "2.0", id: null, method: "tools/list" })), expect: "json-rpc" },
@@ -253,7 +253,7 @@ const headerCall = (headers: Record<string, string>, name = "fetch_url", value =
 
 policyTable("tool policy: router headers (fetch)", fetchServer, [
     { name: "allows x-mcp-toolname equal to the body's tool", input: headerCall({ "x-mcp-toolname": "fetch_url" }), expect: "allow" },
-    { name: "allows x-mcp-toolname stripped of the prefix the body still carries", input: headerCall({ "x-mcp-toolname": "fetch_url" }, "fetch_fetch_url"), expect: "allow" },
+    { name: "denies a body that still carries the prefix under the router's bare x-mcp-toolname", input: headerCall({ "x-mcp-toolname": "fetch_url" }, "fetch_fetch_url"), expect: "tool" },
     { name: "denies x-mcp-toolname in the client-facing spelling (the router sets the upstream name)", input: headerCall({ "x-mcp-toolname": "fetch_fetch_url" }), expect: "toolname-header" },
     { name: "denies a listed body name whose prefix-stripped spelling the header names, an unlisted tool", input: headerCall({ "x-mcp-toolname": "url" }), expect: "toolname-header" },
     { name: "allows x-mcp-method equal to tools/call", input: headerCall({ "x-mcp-method": "tools/call", "x-mcp-toolname": "fetch_url" }), expect: "allow" },
@@ -262,7 +262,8 @@ policyTable("tool policy: router headers (fetch)", fetchServer, [
     { name: "denies an empty x-mcp-toolname", input: headerCall({ "x-mcp-toolname": "" }), expect: "toolname-header" },
     { name: "denies x-mcp-toolname with a doubled prefix", input: headerCall({ "x-mcp-toolname": "fetch_fetch_fetch_url" }), expect: "toolname-header" },
     { name: "denies x-mcp-toolname on tools/list", input: post(rpcBody("tools/list"), { "x-mcp-toolname": "fetch_url" }), expect: "toolname-header" },
-    { name: "denies x-mcp-toolname on a notification", input: post(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }), { "x-mcp-toolname": "fetch_url" }), expect: "toolname-header" },
+    { name: "denies x-mcp-toolname on a notification without the router's session set-up headers", input: post(JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" }), { "x-mcp-toolname": "fetch_url" }), expect: "hairpin" },
+    { name: "denies x-mcp-toolname on notifications/cancelled", input: post(JSON.stringify({ jsonrpc: "2.0", method: "notifications/cancelled", params: { requestId: 1 } }), { "x-mcp-toolname": "fetch_url" }), expect: "toolname-header" },
     { name: "denies x-mcp-method tools/list on a tools/call", input: headerCall({ "x-mcp-method": "tools/list" }), expect: "method-header" },
     { name: "denies x-mcp-method tools/call on a tools/list", input: post(rpcBody("tools/list"), { "x-mcp-method": "tools/call" }), expect: "method-header" },
     { name: "allows x-mcp-method equal to the body's method on tools/list", input: post(rpcBody("tools/list"), { "x-mcp-method": "tools/list" }), expect: "allow" },

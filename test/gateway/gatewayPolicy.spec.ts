@@ -260,7 +260,9 @@ describe("gateway policy Rego: config it refuses", function () {
     refuses("refuses two servers with the same prefix", () => [serverWith("one", { x: {} }, { prefix: "same_" }), serverWith("two", { y: {} }, { prefix: "same_" })], /mcpServers\[one\] and mcpServers\[two\].*equals/);
     refuses("refuses a server listed twice", () => [serverWith("dup", { x: {} }), serverWith("dup", { x: {} })], /dup.*listed twice/);
     refuses("refuses no servers", () => [], /at least one MCP server/);
-    refuses("refuses what the per-server generator refuses (tools/call in extraMethods)", () => [...seeds(), serverWith("x", { t: {} }, { extraMethods: ["tools/call"] })], /tools\/call/);
+    // Built around a parsed server: the config schema refuses this too, and the generator must not
+    // rely on it.
+    refuses("refuses what the per-server generator refuses (tools/call in extraMethods)", () => [...seeds(), { ...serverWith("x", { t: {} }), extraMethods: ["tools/call"] }], /tools\/call/);
 
     it("accepts prefixes that merely share a beginning (fetch_ and fetcher_)", function () {
         assert.doesNotThrow(() => generateGatewayToolPolicyRego([serverWith("one", { x: {} }, { prefix: "fetch_" }), serverWith("two", { x: {} }, { prefix: "fetcher_" })]));
@@ -345,7 +347,8 @@ describe("ToolPolicy: the public host's AuthConfig", function () {
     });
 
     it("refuses a server named mcp-gateway, whose AuthConfig would take the public host's name", async function () {
-        const named = serverWith("mcp-gateway", { x: {} }, { prefix: "mg_" });
+        // The config schema refuses the name as well; the component must not rely on it.
+        const named = { ...serverWith("mcpgw", { x: {} }, { prefix: "mg_" }), name: "mcp-gateway" };
         assert.equal(toolPolicyName(named), GATEWAY_TOOL_POLICY_NAME);
         await assert.rejects(
             underMocks(() => {

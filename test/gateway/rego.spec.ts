@@ -206,11 +206,11 @@ describe("tool policy Rego: config the generator refuses", function () {
             assert.throws(() => generateToolPolicyRego(server()), (error: unknown) => error instanceof ToolPolicyError && message.test(error.message));
         });
 
-    refuses("refuses tools/call in extraMethods (it would bypass every tool rule)", () => serverWith("x", { t: {} }, { extraMethods: ["tools/call"] }), /tools\/call/);
-    refuses("refuses an enum whose every allowed value is denied", () => serverWith("x", { t: { arguments: { m: { type: "enum", allow: ["a"], deny: [" A "] } } } }), /also denied/);
-    refuses("refuses a currency allow list with a code that is not ISO 4217", () => serverWith("x", { t: { arguments: { c: { type: "currency", allow: ["USD", "XYZ"] } } } }), /XYZ/);
-    refuses("refuses a currency rule that denies every allowed code", () => serverWith("x", { t: { arguments: { c: { type: "currency", allow: ["USD"], deny: ["usd"] } } } }), /also denied/);
-    refuses("refuses two arguments that differ only in letter case", () => serverWith("x", { t: { arguments: { url: { type: "absent" }, URL: { type: "absent" } } } }), /letter case/);
+    refuses("refuses tools/call in extraMethods (it would bypass every tool rule)", () => invalid({ t: { arguments: {}, allowUnlistedArguments: false } }, { extraMethods: ["tools/call"] }), /tools\/call/);
+    refuses("refuses an enum whose every allowed value is denied", () => invalid({ t: { arguments: { m: { type: "enum", allow: ["a"], deny: [" A "] } }, allowUnlistedArguments: false } }), /also denied/);
+    refuses("refuses a currency allow list with a code that is not ISO 4217", () => invalid({ t: { arguments: { c: { type: "currency", allow: ["USD", "XYZ"] } }, allowUnlistedArguments: false } }), /XYZ/);
+    refuses("refuses a currency rule that denies every allowed code", () => invalid({ t: { arguments: { c: { type: "currency", allow: ["USD"], deny: ["usd"] } }, allowUnlistedArguments: false } }), /also denied/);
+    refuses("refuses two arguments that differ only in letter case", () => invalid({ t: { arguments: { url: { type: "absent" }, URL: { type: "absent" } }, allowUnlistedArguments: false } }), /letter case/);
     refuses("refuses two arguments that fold together through a long s", () => invalid({ t: { arguments: { s: { type: "absent" }, "\u017f": { type: "absent" } }, allowUnlistedArguments: false } }), /letter case/);
     refuses("refuses a plain-http URL allow entry", () => invalid({ t: { arguments: { u: { type: "url", allow: ["http://example.com"] } }, allowUnlistedArguments: false } }), /https/);
     refuses("refuses a URL allow entry with userinfo", () => invalid({ t: { arguments: { u: { type: "url", allow: ["https://a@example.com"] } }, allowUnlistedArguments: false } }), /user info/);

@@ -1,6 +1,6 @@
 // Argument rules the seeds do not exercise, on generated configs: numbers, absent, strings with a
 // maximum length, enums, URL path prefixes and ports, unlisted arguments, tools without arguments,
-// extraMethods, the default prefix, names that denote two tools, and config values that contain
+// extraMethods, the default prefix, tools whose names differ by the prefix, and config values that contain
 // the word Authorino's clean-up cuts out.
 import { authorinoInput } from "../support/opa";
 import { ambiguous, files, packaging, policyTable, post, rpcBody, thermostat, toolCall, weather } from "./fixtures";
@@ -45,7 +45,7 @@ policyTable("tool policy: number, absent, string and enum rules", thermostat, [
     { name: "allows a tool without arguments called without an arguments member", input: toolCall("status"), expect: "allow" },
     { name: "allows a tool without arguments called with empty arguments", input: toolCall("status", {}), expect: "allow" },
     { name: "denies any argument to a tool without arguments", input: toolCall("status", { verbose: true }), expect: "arguments" },
-    { name: "allows the configured prefix th_", input: toolCall("th_status", {}), expect: "allow" },
+    { name: "denies the configured prefix th_ in the body (the router strips it)", input: toolCall("th_status", {}), expect: "tool" },
     { name: "allows a method listed in extraMethods", input: post(rpcBody("resources/read", { uri: "thermostat://state" })), expect: "allow" },
     { name: "denies a method next to the one listed in extraMethods", input: post(rpcBody("resources/list")), expect: "rpc-method" },
     { name: "denies x-mcp-toolname naming the other listed tool (header forgery)", input: toolCall("set_temperature", { celsius: 90 }, { "x-mcp-toolname": "status" }), expect: "toolname-header" },
@@ -98,21 +98,22 @@ policyTable("tool policy: unlisted arguments and optional URLs", files, [
     { name: "allows an optional url that is allowed", input: toolCall("optional_url", { url: "https://httpbin.org/x" }), expect: "allow" },
     { name: "denies an optional url that is not allowed", input: toolCall("optional_url", { url: "https://evil.com" }), expect: "arguments" },
     { name: "denies an optional url given as null", input: toolCall("optional_url", { url: null }), expect: "arguments" },
-    { name: "uses the default prefix (server name + _) when none is configured", input: toolCall("files_read_file", { path: "/data/a" }), expect: "allow" },
+    { name: "denies the default prefix (server name + _) in the body", input: toolCall("files_read_file", { path: "/data/a" }), expect: "tool" },
 ]);
 
-policyTable("tool policy: a name that denotes two tools", ambiguous, [
-    { name: "allows a name that denotes two tools when both rules hold", input: toolCall("p_x", { n: 5 }), expect: "allow" },
-    { name: "denies a name that denotes two tools when only one rule holds", input: toolCall("p_x", { n: 50 }), expect: "arguments" },
-    { name: "allows the unambiguous name under its own rule", input: toolCall("x", { n: 5 }), expect: "allow" },
-    { name: "allows the doubly prefixed name of the prefixed tool under its own rule", input: toolCall("p_p_x", { n: 50 }), expect: "allow" },
-    { name: "lets the router's header decide which of the two tools runs (stricter one named)", input: toolCall("p_x", { n: 50 }, { "x-mcp-toolname": "x" }), expect: "arguments" },
-    { name: "lets the router's header decide which of the two tools runs (laxer one named)", input: toolCall("p_x", { n: 50 }, { "x-mcp-toolname": "p_x" }), expect: "allow" },
+policyTable("tool policy: tools named x and p_x under prefix p_ (names compare byte for byte)", ambiguous, [
+    { name: "applies the rule of the tool named byte for byte (p_x, max 100)", input: toolCall("p_x", { n: 50 }), expect: "allow" },
+    { name: "denies p_x above its own maximum", input: toolCall("p_x", { n: 500 }), expect: "arguments" },
+    { name: "applies x's own rule to x (max 10)", input: toolCall("x", { n: 50 }), expect: "arguments" },
+    { name: "allows x under its own rule", input: toolCall("x", { n: 5 }), expect: "allow" },
+    { name: "denies the doubly prefixed name (no listed tool)", input: toolCall("p_p_x", { n: 5 }), expect: "tool" },
+    { name: "denies a body naming p_x under a router header naming x", input: toolCall("p_x", { n: 5 }, { "x-mcp-toolname": "x" }), expect: "toolname-header" },
+    { name: "allows the router's header naming the body's tool", input: toolCall("p_x", { n: 50 }, { "x-mcp-toolname": "p_x" }), expect: "allow" },
 ]);
 
 policyTable("tool policy: config values containing the word Authorino cuts out", packaging, [
     { name: "allows a tool whose name contains the word", input: toolCall("npm_package_info", { name: "package", kind: "PACKAGE" }), expect: "allow" },
-    { name: "allows the prefixed name when the prefix contains the word", input: toolCall("package_npm_package_info", { name: "module;x", kind: "module" }), expect: "allow" },
+    { name: "allows the tool with values that contain the word", input: toolCall("npm_package_info", { name: "module;x", kind: "module" }), expect: "allow" },
     { name: "keeps the meaning of a pattern that contains the word", input: toolCall("npm_package_info", { name: "packages", kind: "package" }), expect: "arguments" },
     { name: "keeps the meaning of an enum that contains the word", input: toolCall("npm_package_info", { name: "package", kind: "packages" }), expect: "arguments" },
     { name: "allows an extra method that contains the word", input: post(rpcBody("resources/package")), expect: "allow" },

@@ -152,12 +152,17 @@ export function authorinoInput(request: HttpRequest, views: AttributeViews = "bo
  * - `http-method`: neither POST nor GET/DELETE;
  * - `bodyless`: GET/DELETE with a body (or with a tool-name header, which only a tool call has);
  * - `partial-body`: Envoy says it cut the body;
- * - `json-rpc`: the POST body is not exactly one acceptable JSON-RPC 2.0 object;
+ * - `json-rpc`: the POST body is not exactly one acceptable JSON-RPC 2.0 message;
  * - `rpc-method`: the JSON-RPC method is not allowed;
- * - `tool`: tools/call of a name that denotes no listed tool;
+ * - `response`: a JSON-RPC response that is not an allowed elicitation response;
+ * - `tool`: tools/call of a name that is no listed tool;
  * - `params`: tools/call with malformed params (extra members, arguments not an object, ...);
  * - `arguments`: a listed tool whose argument rules do not all hold;
- * - `toolname-header` / `method-header`: a router header disagrees with the body.
+ * - `toolname-header` / `method-header` / `name-header`: x-mcp-toolname, x-mcp-method or
+ *   mcp-method, or mcp-name disagrees with the body (or a tool name header where none belongs);
+ * - `hairpin`: an initialize or notifications/initialized with x-mcp-toolname that is not the
+ *   router's session set-up for this server (wrong or missing x-mcp-servername, x-mcp-method,
+ *   an unlisted tool, or a 2026-07-28 header).
  */
 export type DenyReason =
     | "request"
@@ -166,11 +171,14 @@ export type DenyReason =
     | "partial-body"
     | "json-rpc"
     | "rpc-method"
+    | "response"
     | "tool"
     | "params"
     | "arguments"
     | "toolname-header"
-    | "method-header";
+    | "method-header"
+    | "name-header"
+    | "hairpin";
 
 export type Outcome = "allow" | DenyReason;
 
@@ -206,16 +214,19 @@ policy := object.get(data.authorino.authz["${TEST_UID}"], "_policy", null)
 
 interface PolicyData {
     readonly methods: readonly string[];
-    readonly prefix: string;
-    readonly tools: Readonly<Record<string, unknown>>;
+    readonly router: string | null;
+    readonly responses: boolean;
+    readonly tools: Readonly<Record<string, { readonly upstream: string }>>;
 }
 
 interface RawVerdict {
     readonly allow: unknown;
     readonly req: { readonly method: string; readonly body: string; readonly headers: Readonly<Record<string, string>> } | null;
-    readonly rpc: { readonly method: string; readonly params?: Record<string, unknown> } | null;
-    readonly call: { readonly name: string; readonly tools: readonly string[] } | null;
+    readonly rpc: { readonly method?: string; readonly params?: Record<string, unknown>; readonly result?: unknown } | null;
+    readonly call: { readonly name: string } | null;
 }
+
+const has = (record: object, key: string): boolean => Object.prototype.hasOwnProperty.call(record, key);
 
 function explain(raw: RawVerdict, policy: PolicyData): Outcome {
     if (raw.allow === true) return "allow";
@@ -226,25 +237,30 @@ function explain(raw: RawVerdict, policy: PolicyData): Outcome {
     if (String(req.headers["x-envoy-auth-partial-body"] ?? "false").toLowerCase() === "true") return "partial-body";
     const rpc = raw.rpc;
     if (rpc === null) return "json-rpc";
-    const methodHeader = req.headers["x-mcp-method"];
-    const toolHeader = req.headers["x-mcp-toolname"];
-    if (rpc.method !== "tools/call") {
-        const allowedMethod = policy.methods.includes(rpc.method) || rpc.method.startsWith("notifications/");
+    if (rpc.method === undefined) return "response";
+    const method = rpc.method;
+    const header = (name: string): string | undefined => req.headers[name];
+    const methodHeadersAgree = [header("x-mcp-method"), header("mcp-method")].every((value) => value === undefined || value === method);
+    if (method !== "tools/call") {
+        const allowedMethod = policy.methods.includes(method) || method.startsWith("notifications/");
         if (!allowedMethod) return "rpc-method";
-        if (methodHeader !== undefined && methodHeader !== rpc.method) return "method-header";
-        if (toolHeader !== undefined) return "toolname-header";
+        if (header("x-mcp-toolname") !== undefined && (method === "initialize" || method === "notifications/initialized")) return "hairpin";
+        if (!methodHeadersAgree) return "method-header";
+        if (header("x-mcp-toolname") !== undefined) return "toolname-header";
+        if (header("mcp-name") !== undefined) return "name-header";
         throw new Error(`policy denied an allowed method with consistent headers: ${JSON.stringify(raw)}`);
     }
+    if (!methodHeadersAgree) return "method-header";
     if (raw.call === null) {
         const name = rpc.params?.name;
         if (typeof name !== "string") return "params";
-        const spellings = [name, ...(policy.prefix !== "" && name.startsWith(policy.prefix) ? [name.slice(policy.prefix.length)] : [])];
-        const listed = spellings.filter((tool) => Object.prototype.hasOwnProperty.call(policy.tools, tool));
-        if (listed.length === 0) return "tool";
-        if (toolHeader !== undefined && !listed.includes(toolHeader)) return "toolname-header";
+        if (!has(policy.tools, name)) return "tool";
         return "params";
     }
-    if (methodHeader !== undefined && methodHeader !== "tools/call") return "method-header";
+    const spec = policy.tools[raw.call.name];
+    if (spec === undefined) throw new Error(`_call names an unlisted tool: ${JSON.stringify(raw.call)}`);
+    if (header("x-mcp-toolname") !== undefined && header("x-mcp-toolname") !== spec.upstream) return "toolname-header";
+    if (header("mcp-name") !== undefined && header("mcp-name") !== raw.call.name) return "name-header";
     return "arguments";
 }
 
