@@ -321,6 +321,9 @@ export interface RateLimitPolicySpec {
     readonly overrides: { readonly strategy: "merge"; readonly limits: Record<string, RateLimit> };
 }
 
+/** The JSON-RPC method a rate limit counts. */
+export const TOOL_CALL_METHOD = "tools/call";
+
 /** The limit's key: server names are DNS labels (no `.`), so `<server>.<tool>` is unambiguous. */
 export function rateLimitName(serverName: string, toolName: string): string {
     return `${serverName}.${toolName}`;
@@ -329,9 +332,13 @@ export function rateLimitName(serverName: string, toolName: string): string {
 /**
  * One limit per tool that configures `rateLimit`, counted only for requests whose router-set
  * headers name that tool on that server (`x-mcp-toolname` carries the upstream name, the prefix
- * stripped, which is how tools are named in config). `overrides` so that a route-level policy
- * cannot lift a platform limit. Undefined when no tool is limited: the CRD requires at least one
- * limit.
+ * stripped, which is how tools are named in config) and that are the tool call itself
+ * (`x-mcp-method == "tools/call"`): before a session's first call to a server the router sends
+ * its own initialize and notifications/initialized through the gateway with the same
+ * x-mcp-servername and x-mcp-toolname but their own x-mcp-method (Kuadrant/mcp-gateway
+ * internal/routing/router_202511.go initializeMCPServerSession, routeBrokerPassthrough), which
+ * would otherwise count that call three times. `overrides` so that a route-level policy cannot
+ * lift a platform limit. Undefined when no tool is limited: the CRD requires at least one limit.
  */
 export function rateLimitPolicyManifest(servers: readonly McpServerConfig[]): Manifest<RateLimitPolicySpec> | undefined {
     const limits: Record<string, RateLimit> = {};
@@ -343,6 +350,7 @@ export function rateLimitPolicyManifest(servers: readonly McpServerConfig[]): Ma
             limits[rateLimitName(server.name, toolName)] = {
                 rates: [{ limit: rate.limit, window: rate.window }],
                 when: [
+                    { predicate: `request.headers['x-mcp-method'] == ${celString(TOOL_CALL_METHOD)}` },
                     { predicate: `request.headers['x-mcp-servername'] == ${celString(mcpServerName(server))}` },
                     { predicate: `request.headers['x-mcp-toolname'] == ${celString(toolName)}` },
                 ],
