@@ -3,12 +3,17 @@
 // AuthorizationPolicy (components/mesh/extAuthz.ts) sends the gateway's requests to Authorino
 // with the body; Authorino picks the AuthConfig by host and evaluates `allow`.
 //
-// Plus one AuthConfig for the gateway's public host, because which host ext-authz sees is not
-// settled: if Envoy runs ext-authz before the MCP router, every request still has the public host
-// (and the client-facing tool names); even after the router, the requests it sends to the broker
-// (initialize, tools/list) keep it. Without that AuthConfig, no AuthConfig matches and Authorino
-// denies them all: fail closed, but the product would not work. Both orders stay fail closed: the
-// public host's Rego (rego.ts, generateGatewayToolPolicyRego) applies each server's own rules.
+// Plus one AuthConfig for the gateway's public host. Where the check sits is settled from the
+// upstream source (Kuadrant/mcp-gateway v0.9.0, Istio 1.30.3; docs/tool-policy.md): the MCP
+// router's ext_proc is inserted first on the gateway listener with a buffered body
+// (internal/controller/mcpgatewayextension_controller.go, buildEnvoyFilter), ahead of Istio's
+// CUSTOM ext_authz (pilot/pkg/networking/core/listener_builder.go), so ext_authz sees the request
+// the router rewrote. Every tools/call a server executes reaches Authorino with that server's host
+// and the bare tool name, and is decided by `<server>-tool-policy`, as are the router's own
+// session set-up requests to the server. What the router hands to the broker (initialize,
+// tools/list, ping, notifications, calls no server executes) keeps the public host; without an
+// AuthConfig for it Authorino would deny all of that: fail closed, but the product would not work.
+// The public host's Rego (rego.ts, generateGatewayToolPolicyRego) applies each server's own rules.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { McpServerConfig } from "../../config/schema";
