@@ -13,7 +13,7 @@ import { failClosedPolicyName } from "../../components/admission/failClosed";
 import { FALCO_NAMESPACE, KATA_RUNTIME_CLASS } from "../../components/wellKnown";
 import { startCluster } from "./harness";
 import type { Cluster } from "./harness";
-import { agentTargets, dryRunCreate, ensureQuotaStatus, eventually, setDaemonSetReadiness, skipWithoutCluster, standInDaemonSet } from "./support";
+import { agentTargets, dryRunCreate, ensureQuotaStatus, eventually, setDaemonSetReadiness, skipWithoutCluster, standInDaemonSet, waitForBaselinePolicies } from "./support";
 import type { AgentTarget } from "./support";
 import { applyAll, crdsFor, installCrds, renderStack } from "./stack";
 import type { ApplyResult, RenderedStack } from "./stack";
@@ -94,6 +94,7 @@ for (const stackCase of CASES) {
             for (const namespace of new Set(targets.map((target) => target.namespace))) {
                 await ensureQuotaStatus(cluster.client, namespace, cluster.pids.controllerManager !== undefined);
             }
+            await waitForBaselinePolicies(cluster.client, targets.map((target) => target.pod));
         });
 
         after(async () => {

@@ -9,9 +9,11 @@
 //   claims PSA `restricted` does; with privileged allowed at the server, only they can.
 // - Default admission plugins (PodSecurity, LimitRanger, ServiceAccount, ResourceQuota,
 //   ValidatingAdmissionPolicy, the webhooks), as a cluster has them.
-// - kube-controller-manager runs only the namespace, ServiceAccount and garbage-collector
-//   controllers: deleted namespaces go away and every namespace gets `default`, while
-//   DaemonSets and Deployments keep the status a test patches (it plays those controllers).
+// - kube-controller-manager runs only the namespace, ServiceAccount (+ token), garbage-collector,
+//   ResourceQuota and root-CA controllers: deleted namespaces go away, every namespace gets
+//   `default`, quotas get the status their admission needs, while DaemonSets and Deployments keep
+//   the status a test patches (it plays those controllers). Without the binary the tests play the
+//   quota controller too.
 // - Every process is stopped by PID (SIGTERM, then SIGKILL after a bound), also when a test fails
 //   (`stop()` in after hooks) and when the process exits (a synchronous exit handler).
 import { spawn, spawnSync } from "child_process";
@@ -372,7 +374,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
                 `--kubeconfig=${kubeconfigPath}`,
                 `--authentication-kubeconfig=${kubeconfigPath}`,
                 `--authorization-kubeconfig=${kubeconfigPath}`,
-                "--controllers=namespace,serviceaccount,serviceaccount-token,garbage-collector,root-ca-certificate-publisher",
+                "--controllers=namespace-controller,serviceaccount-controller,serviceaccount-token-controller,garbage-collector-controller,resourcequota-controller,root-ca-certificate-publisher-controller",
                 `--root-ca-file=${certs.caCert}`,
                 `--service-account-private-key-file=${certs.serviceAccountKey}`,
                 "--use-service-account-credentials=false",

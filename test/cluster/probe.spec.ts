@@ -11,7 +11,7 @@ import type { ProbeLine } from "../../cli/probe";
 import { readStackConfig } from "../../cli/mockRuntime";
 import { startCluster } from "./harness";
 import type { Cluster } from "./harness";
-import { ensureQuotaStatus, skipWithoutCluster } from "./support";
+import { agentTargets, ensureQuotaStatus, skipWithoutCluster, waitForBaselinePolicies } from "./support";
 import { REPO_ROOT, applyAll, crdsFor, installCrds, renderStack } from "./stack";
 
 interface ProbeRun {
@@ -44,6 +44,7 @@ describe("npm run probe on the real API server (ci stack applied)", function () 
         const applied = await applyAll(cluster.client, rendered.manifests);
         assert.deepStrictEqual(applied.filter((result) => result.error), []);
         for (const agent of rendered.run.outputs.agents) await ensureQuotaStatus(cluster.client, agent.namespace, cluster.pids.controllerManager !== undefined);
+        await waitForBaselinePolicies(cluster.client, agentTargets(rendered.manifests, rendered.run.outputs.agents).map((target) => target.pod));
         dir = fs.mkdtempSync(path.join(os.tmpdir(), "agent-security-probe-"));
         // What `pulumi stack output --json` would print after `pulumi up`.
         outputsFile = path.join(dir, "outputs.json");

@@ -1,7 +1,7 @@
 // Shared by the real-API-server specs: when to run, how to build a stack's attack pods, how to
 // play the controllers that do not run here (ResourceQuota status without the quota controller,
 // DaemonSet status, the RuntimeClass a Kata installer would create).
-import { everyContainerLimited, podFromTemplate } from "../../cli/attacks";
+import { baselineAttacks, everyContainerLimited, podFromTemplate } from "../../cli/attacks";
 import type { PodManifest, PodSpecLike } from "../../cli/attacks";
 import { KubeApiError, refusingComponent } from "../../cli/kube";
 import type { KubeClient, KubeObject, KubeStatus } from "../../cli/kube";
@@ -135,6 +135,23 @@ export async function setDaemonSetReadiness(client: KubeClient, namespace: strin
         updatedNumberScheduled: desired,
         observedGeneration: 1,
     });
+}
+
+/**
+ * A new ValidatingAdmissionPolicy takes effect once the API server's policy informer has seen it
+ * (about a second). Waits (bounded) until the secrets-as-files policy of each namespace refuses a
+ * secretKeyRef pod, so the specs' verdicts do not race the informer; a policy that never works
+ * fails here with the last verdict.
+ */
+export async function waitForBaselinePolicies(client: KubeClient, pods: readonly PodManifest[]): Promise<void> {
+    const attack = baselineAttacks({}).find((candidate) => candidate.id === "secret-env");
+    if (!attack) throw new Error("no secret-env attack");
+    for (const pod of pods) {
+        await eventually(`secrets-as-files policy effective in ${pod.metadata.namespace}`, 30_000, async () => {
+            const verdict = await dryRunCreate(client, attack.build(pod));
+            return !verdict.admitted && verdict.by?.startsWith("ValidatingAdmissionPolicy") ? undefined : `${verdict.admitted ? "admitted" : `refused by ${verdict.by}`}`;
+        });
+    }
 }
 
 export { everyContainerLimited, KubeApiError };
