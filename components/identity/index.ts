@@ -88,6 +88,10 @@ export function spireChartValues(args: Pick<IdentityArgs, "trustDomain" | "clust
     if (args.kata) {
         spireServer.nodeAttestor = { k8sPSAT: { serviceAccountAllowList: [`${SPIRE_RELEASE}-agent`, ...psatAllowList(args.agents)] } };
     }
+    // No root `chown` init container with an unqualified `busybox` image: the chart adds it only
+    // when the pod securityContext names no runAsUser (charts/spire-server/templates/
+    // server-resource.yaml `$needsChown`), so the chart's own defaults (1000/1000) are written out.
+    spireServer.podSecurityContext = { runAsUser: 1000, runAsGroup: 1000, fsGroup: 1000 };
     return {
         global: {
             spire: { trustDomain: args.trustDomain, clusterName: args.clusterName },
@@ -95,6 +99,15 @@ export function spireChartValues(args: Pick<IdentityArgs, "trustDomain" | "clust
             deleteHooks: { enabled: false },
         },
         "spire-server": spireServer,
+        // The socket is served as spire-agent.sock, the name spiffe-helper uses
+        // (components/baseline/spiffe.ts); the alternate-name symlinks come from an extra root init
+        // container (cgr.dev/chainguard/bash) that mounts the socket directory
+        // (charts/spire-agent/templates/daemonset.yaml `ensure-alternate-names`).
+        "spire-agent": { socketAlternate: { names: [] } },
+        // The OIDC discovery provider serves JWT-SVID keys to outside relying parties, which nothing
+        // here uses, and its pods mount the Workload API socket in non-sidecar containers
+        // (charts/spiffe-oidc-discovery-provider/templates/deployment.yaml).
+        "spiffe-oidc-discovery-provider": { enabled: false },
     };
 }
 

@@ -19,7 +19,7 @@ export const secretFileMode = workloadPolicy({
 export const spiffeSocketIsolation = workloadPolicy({
     name: "baseline-spiffe-socket-isolation",
     description:
-        "Only the spiffe-helper or spire-agent sidecar mounts the csi.spiffe.io Workload API socket or sets SPIFFE_ENDPOINT_SOCKET.",
+        "Only the spiffe-helper or spire-agent sidecar mounts the csi.spiffe.io Workload API socket, mounts a volume an in-pod spire-agent mounts writable (where it serves the socket), or sets SPIFFE_ENDPOINT_SOCKET.",
     check: checkSpiffeSocketIsolation,
 });
 

@@ -105,12 +105,16 @@ describe("policy pack", () => {
 
 describe("policy pack config files", () => {
     const expected: Record<string, PackSettings> = {
-        dev: { profile: "local", platform: "kubernetes", approvedRegistries: ["quay.io/agent-security", "ghcr.io/spiffe"], kataRuntimeClasses: ["kata"], auditNamespace: "agent-security" },
-        ci: { profile: "ci", platform: "kubernetes", approvedRegistries: ["quay.io/agent-security", "ghcr.io/spiffe"], kataRuntimeClasses: ["kata"], auditNamespace: "agent-security" },
+        dev: { profile: "local", platform: "kubernetes", approvedRegistries: ["quay.io/agent-security", "ghcr.io/spiffe", "registry.k8s.io/sig-storage"], kataRuntimeClasses: ["kata"], auditNamespace: "agent-security" },
+        ci: {
+            profile: "ci",
+            platform: "kubernetes",
+            approvedRegistries: ["quay.io/agent-security", "ghcr.io/spiffe", "registry.k8s.io/sig-storage", "registry.istio.io/release", "quay.io/kuadrant", "ghcr.io/kuadrant", "reg.kyverno.io/kyverno"],
+            kataRuntimeClasses: ["kata"], auditNamespace: "agent-security" },
         prod: {
             profile: "prod",
             platform: "openshift",
-            approvedRegistries: ["registry.redhat.io", "quay.io/agent-security", "ghcr.io/spiffe"],
+            approvedRegistries: ["registry.redhat.io", "quay.io/agent-security", "ghcr.io/spiffe", "ghcr.io/kuadrant", "reg.kyverno.io/kyverno", "docker.io/falcosecurity"],
             kataRuntimeClasses: ["kata"],
             auditNamespace: "agent-security",
         },
