@@ -126,6 +126,23 @@ function toPulumiConfig(raw: Readonly<Record<string, unknown>>): Record<string, 
     );
 }
 
+/** Pulumi's wire marker for a secret value (sdk/nodejs/runtime/rpc.ts `specialSigKey` / `specialSecretSig`). */
+const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+/**
+ * Mocks receive secret inputs still wrapped (`{<sig>: <secret sig>, value}`); the SDK's Secret class
+ * marks every `data`/`stringData` secret. The recorded manifest shows the value, as the provider's
+ * renderYamlToDirectory does, so Secrets validate like any other resource.
+ */
+function unwrapSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(unwrapSecrets);
+    if (value === null || typeof value !== "object") return value;
+    const record = value as Record<string, unknown>;
+    if (record[SECRET_SIG_KEY] === SECRET_SIG) return unwrapSecrets(record.value);
+    return Object.fromEntries(Object.entries(record).map(([key, child]) => [key, unwrapSecrets(child)]));
+}
+
 function isKubernetesResource(type: string): boolean {
     return type.startsWith("kubernetes:") && !type.startsWith("pulumi:providers:");
 }
@@ -160,7 +177,7 @@ export async function recordUnderMocks<T>(
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
-                const inputs = structuredClone(args.inputs) as Record<string, unknown>;
+                const inputs = unwrapSecrets(structuredClone(args.inputs)) as Record<string, unknown>;
                 resources.push({ type: args.type, name: args.name, urn: `urn:pulumi:${stack}::${PROJECT}::${args.type}::${args.name}`, inputs, provider: args.provider });
                 const state: Record<string, unknown> = { ...inputs };
                 // Mimic the provider's auto-naming deterministically, so outputs that read

@@ -55,6 +55,8 @@ describe("optional tools: rendered resources validate against the upstream schem
             "monitoring.coreos.com/v1 PrometheusRule",
             "policies.kyverno.io/v1 ValidatingPolicy",
             "v1 Namespace",
+            // falcosidekick's webhook-auth config file (the Falco responder's token).
+            "v1 Secret",
         ]);
     });
 
