@@ -71,7 +71,7 @@ export const EXEMPTIONS: readonly Exemption[] = Object.freeze([
             "baseline-run-as-non-root",
             "baseline-seccomp",
         ],
-        reason: "The mcp-gateway chart 0.9.0 hard-codes the controller's securityContext with no seccomp, capabilities, AppArmor, read-only root or allowPrivilegeEscalation values to set (templates/deployment-controller.yaml); the namespace gateway-system is PSA restricted but has no default-deny NetworkPolicy or quota yet. Follow-up: a chart values change upstream, or a transform.",
+        reason: "The mcp-gateway chart 0.9.0 renders the controller with no pod or container securityContext at all and offers no value for one (templates/deployment-controller.yaml, values.yaml); the namespace gateway-system is PSA restricted but has no default-deny NetworkPolicy or quota yet. Follow-up: a hardening transform like components/gateway/transforms.ts.",
     },
     {
         namespace: "istio-cni",
