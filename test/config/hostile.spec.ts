@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import fc from "fast-check";
-import { StackFileError, readStackConfig } from "../../cli/mockRuntime";
+import { StackFileError, chartsOf, readStackConfig, runStack } from "../../cli/mockRuntime";
 import { ConfigError, cpuMillis, memoryBytes, parseConfig, resolveCharts } from "../../config/schema";
 import type { ConfigIssue } from "../../config/schema";
 import { normaliseMountPath } from "../../config/paths";
@@ -173,6 +173,20 @@ describe("chart mirror (agent-security:chartRepository)", () => {
         assert.equal(cfg.charts.cilium.repo, "https://mirror.example.com/charts");
         assert.equal(cfg.charts.kataDeploy.repo, "https://mirror.example.com/charts");
         assert.equal(cfg.charts.kataDeploy.chart, "kata-deploy");
+    });
+
+    it("renders every Helm chart of ci from the mirror by name, except the charts the stack pins to their own repo", async () => {
+        const raw = structuredClone(BASES.ci);
+        setAt(raw, "chartRepository", "http://127.0.0.1:8879/charts");
+        // Pulumi.ci.yaml names a repo for every chart it installs; drop two so the mirror serves them.
+        setAt(raw, "charts.istiod", { version: "1.30.3" });
+        setAt(raw, "charts.mcpGateway", { version: "0.9.0" });
+        const run = await runStack("ci", raw, { now: NOW });
+        const byRelease = new Map(chartsOf(run.resources).map((chart) => [chart.chart, chart]));
+        assert.equal(byRelease.get("istiod")?.repo, "http://127.0.0.1:8879/charts");
+        // An OCI chart from the mirror is asked for by name, not by an oci:// reference.
+        assert.equal(byRelease.get("mcp-gateway")?.repo, "http://127.0.0.1:8879/charts");
+        assert.equal(byRelease.get("kyverno")?.repo, "https://kyverno.github.io/kyverno/");
     });
 
     it("accepts a loopback http mirror", () => {
