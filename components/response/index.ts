@@ -67,14 +67,8 @@ export class FalcoResponder extends pulumi.ComponentResource {
         this.webhookToken = pulumi.secret(token.result);
         this.falcosidekickConfigFile = pulumi.secret(token.result.apply(falcosidekickAuthConfig));
 
-        // The provider stores a Secret's data and stringData as secrets in state (and
-        // additionalSecretOutputs says so explicitly); the input itself is passed plain so the
-        // rendered manifest carries a string, not a secret wrapper.
-        const secret = new k8s.core.v1.Secret(
-            `${name}-webhook-token`,
-            { metadata: meta(RESPONDER_TOKEN_SECRET), type: "Opaque", stringData: { token: pulumi.unsecret(token.result) } },
-            { ...child, additionalSecretOutputs: ["data", "stringData"] },
-        );
+        // RandomPassword.result is secret, and the SDK marks a Secret's stringData secret anyway.
+        const secret = new k8s.core.v1.Secret(`${name}-webhook-token`, { metadata: meta(RESPONDER_TOKEN_SECRET), type: "Opaque", stringData: { token: this.webhookToken } }, child);
         const settings = new k8s.core.v1.ConfigMap(
             `${name}-settings`,
             {

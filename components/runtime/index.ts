@@ -74,10 +74,9 @@ export class Falco extends pulumi.ComponentResource {
                   {
                       metadata: { name: args.webhookAuth.secretName, namespace: FALCO_NAMESPACE, labels: { ...MANAGED_BY_LABELS } },
                       type: "Opaque",
-                      // Plain input, secret in state: the provider keeps Secret data secret.
-                      stringData: { "config.yaml": pulumi.unsecret(pulumi.output(args.webhookAuth.configFile)) },
+                      stringData: { "config.yaml": pulumi.secret(args.webhookAuth.configFile) },
                   },
-                  { parent: this, dependsOn: [namespace], additionalSecretOutputs: ["data", "stringData"] },
+                  { parent: this, dependsOn: [namespace] },
               )
             : undefined;
 
