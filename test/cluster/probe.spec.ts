@@ -11,8 +11,8 @@ import type { ProbeLine } from "../../cli/probe";
 import { readStackConfig } from "../../cli/mockRuntime";
 import { startCluster } from "./harness";
 import type { Cluster } from "./harness";
-import { agentTargets, ensureQuotaStatus, skipWithoutCluster, waitForBaselinePolicies } from "./support";
-import { REPO_ROOT, applyAll, crdsFor, installCrds, renderStack } from "./stack";
+import { agentTargets, ensureQuotaStatus, setDaemonSetReadiness, skipWithoutCluster, standInDaemonSet, waitForBaselinePolicies } from "./support";
+import { REPO_ROOT, applyAll, crdsFor, installCrds, renderStack, writeStackFile } from "./stack";
 
 interface ProbeRun {
     readonly status: number | null;
@@ -109,5 +109,70 @@ describe("npm run probe on the real API server (ci stack applied)", function () 
         const run = runProbe("--format", "yaml");
         assert.strictEqual(run.status, 2);
         assert.match(run.stderr, /--format must be text or json/);
+    });
+});
+
+describe("npm run probe on the real API server (prod-shaped stack on kubernetes, fail-closed on)", function () {
+    this.timeout(600_000);
+    let cluster: Cluster;
+    let dir: string;
+
+    const runProbe = (): { status: number | null; probes: ProbeLine[]; stderr: string } => {
+        const result = spawnSync(
+            process.execPath,
+            [require.resolve("ts-node/dist/bin"), "--transpile-only", path.join(REPO_ROOT, "cli", "probe.ts"), "--stack", "prod", "--project", dir, "--kubeconfig", cluster.kubeconfigPath, "--outputs", path.join(dir, "outputs.json"), "--format", "json"],
+            { cwd: REPO_ROOT, encoding: "utf8", timeout: 300_000 },
+        );
+        return { status: result.status, probes: result.status === 2 ? [] : (JSON.parse(result.stdout) as { probes: ProbeLine[] }).probes, stderr: result.stderr };
+    };
+
+    before(async function () {
+        skipWithoutCluster(this);
+        // A generated stack file in a temp dir: the committed Pulumi.prod.yaml is never edited.
+        const raw = { ...readStackConfig("prod"), platform: "kubernetes" };
+        dir = fs.mkdtempSync(path.join(os.tmpdir(), "agent-security-probe-prod-"));
+        writeStackFile(dir, "prod", raw);
+        const rendered = await renderStack("prod", raw);
+        fs.writeFileSync(path.join(dir, "outputs.json"), JSON.stringify(rendered.run.outputs));
+        cluster = await startCluster();
+        await installCrds(cluster.client, crdsFor(rendered.manifests));
+        assert.deepStrictEqual((await applyAll(cluster.client, rendered.manifests)).filter((result) => result.error), []);
+        await cluster.client.apply({ apiVersion: "node.k8s.io/v1", kind: "RuntimeClass", metadata: { name: "kata" }, handler: "kata", overhead: { podFixed: { cpu: "250m", memory: "350Mi" } } });
+        for (const [namespace, name] of [["falco", "falco"], ["kube-system", "cilium"]] as const) {
+            await cluster.client.apply(standInDaemonSet(namespace, name));
+            await setDaemonSetReadiness(cluster.client, namespace, name, 3, 3);
+        }
+        for (const agent of rendered.run.outputs.agents) await ensureQuotaStatus(cluster.client, agent.namespace, cluster.pids.controllerManager !== undefined);
+        await waitForBaselinePolicies(cluster.client, agentTargets(rendered.manifests, rendered.run.outputs.agents).map((target) => target.pod));
+    });
+
+    after(async () => {
+        await cluster?.stop();
+        if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it("expects agent pods admitted while Falco and Cilium are ready, refused while Falco is not, and reports runtime detection as not testable", async () => {
+        const ready = runProbe();
+        assert.strictEqual(ready.status, 0, ready.stderr);
+        const failClosed = ready.probes.filter((line) => line.layer === "fail-closed");
+        assert.deepStrictEqual(failClosed.map((line) => [line.target, line.expected, line.observed, line.result]), [
+            ["falco/falco", "admitted", "admitted", "held"],
+            ["kube-system/cilium", "admitted", "admitted", "held"],
+        ]);
+        assert.ok(ready.probes.some((line) => line.layer === "runtime" && line.result === "not-testable"));
+
+        await setDaemonSetReadiness(cluster.client, "falco", "falco", 2, 3);
+        const degraded = runProbe();
+        assert.strictEqual(degraded.status, 0, degraded.stderr);
+        const falco = degraded.probes.find((line) => line.layer === "fail-closed" && line.target === "falco/falco");
+        assert.deepStrictEqual([falco?.expected, falco?.observed, falco?.refusedBy, falco?.result], ["refused", "refused", "ValidatingAdmissionPolicy agent-security-require-falco-ready", "held"]);
+        await setDaemonSetReadiness(cluster.client, "falco", "falco", 3, 3);
+    });
+
+    it("exits 1 when a fail-closed binding the stack promises is gone", async () => {
+        await cluster.client.delete("admissionregistration.k8s.io/v1", "ValidatingAdmissionPolicyBinding", undefined, "agent-security-require-cilium-ready");
+        const run = runProbe();
+        assert.strictEqual(run.status, 1, run.stderr);
+        assert.ok(run.probes.some((line) => line.layer === "fail-closed" && line.result === "broken" && line.observed === "policy present, binding absent"));
     });
 });
