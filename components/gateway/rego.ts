@@ -832,10 +832,9 @@ _rpc := message if {
 	# every JSON string (scanned in order, so never from inside one), with the whitespace after it,
 	# by the colon that follows it if any, leaves one colon per written key. Escaped spellings of
 	# one key ("m\\u0065thod") count as duplicates too.
-	count([body |
-		body := _req.body
-		regex.match(${rx(ESCAPED_COLON)}, body)
-		keys_written := strings.count(regex.replace(body, ${rx(JSON_STRING_AND_COLON)}, "$1"), ":")
+	count([keys_written |
+		regex.match(${rx(ESCAPED_COLON)}, _req.body)
+		keys_written := strings.count(regex.replace(_req.body, ${rx(JSON_STRING_AND_COLON)}, "$1"), ":")
 		keys_parsed := sum([count(node) | walk(message, [_, node]); is_object(node)])
 		keys_written != keys_parsed
 	]) == 0

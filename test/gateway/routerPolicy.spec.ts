@@ -262,4 +262,29 @@ describe("router policy: properties", function () {
             assert.equal(verdicts.get(`c${index}`)?.allowed, ok, JSON.stringify(combo));
         });
     });
+
+    it("denies a body with a duplicate key exactly when one is there, whatever the escapes (\\u003a included)", function () {
+        // _meta is free-form, so only the duplicate check decides. Keys come from a tiny alphabet
+        // (duplicates are common), spelled plainly or with \u escapes; values are strings full of
+        // raw and escaped colons, the case the cheap colon count alone cannot decide.
+        const keySpelling = fc.constantFrom('"a"', '"\\u0061"', '"b"', '"\\u0062"', '"a:"', '"a\\u003a"', '"c"');
+        const valuePiece = fc.constantFrom(":", "\\u003a", "\\u003A", "x", "\\\\", '\\"', "\\u0026", " ");
+        const member = fc.tuple(keySpelling, fc.array(valuePiece, { maxLength: 5 })).map(([key, pieces]) => [key, `"${pieces.join("")}"`] as const);
+        const samples = fc.sample(fc.array(member, { minLength: 1, maxLength: 5 }), { numRuns: 150, seed: 21 });
+        const cases: Record<string, unknown> = {};
+        const duplicated: boolean[] = [];
+        samples.forEach((members, index) => {
+            const meta = `{${members.map(([key, value]) => `${key}:${value}`).join(",")}}`;
+            const body = `{"id":1,"jsonrpc":"2.0","method":"tools/call","params":{"_meta":${meta},"arguments":{"url":"https://httpbin.org/get"},"name":"fetch_url"}}`;
+            cases[`c${index}`] = post(body);
+            const keys = members.map(([key]) => JSON.parse(key) as string);
+            duplicated.push(new Set(keys).size !== keys.length);
+        });
+        const verdicts = evaluateBatch(generateToolPolicyRego(fetch), cases);
+        samples.forEach((members, index) => {
+            const verdict = verdicts.get(`c${index}`);
+            assert.equal(verdict?.outcome, duplicated[index] ? "json-rpc" : "allow", JSON.stringify(members));
+        });
+        assert.ok(duplicated.some((value) => value) && duplicated.some((value) => !value));
+    });
 });
