@@ -2,24 +2,8 @@
 // (issue 14). The mode (record or enforce) is not config: the profile decides it
 // (profiles.ts RESPONDER_MODE), so prod cannot be switched to record-only by a stack edit.
 import { z } from "zod";
+import { imageProblem, prodImageProblem } from "./images";
 import type { Profile } from "./profiles";
-
-// The image rule every stack image follows (fully qualified, a tag or a digest, never `latest`);
-// kept here rather than imported so this key does not depend on the validation rewrite in flight
-// (config/images.ts holds the same rule for agent images; fold this into it once that lands).
-const IMAGE = /^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(:[0-9]{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-
-function imageProblem(image: string): string | undefined {
-    if (!IMAGE.test(image)) return `"${image}" must be a fully qualified image reference with a tag or @sha256 digest (for example quay.io/agent-security/falco-responder:0.1.0)`;
-    const tag = /:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})(@|$)/.exec(image.slice(image.lastIndexOf("/")))?.[1];
-    if (tag === undefined && !image.includes("@sha256:")) return `"${image}" has neither a tag nor a digest; pin it`;
-    if (tag?.toLowerCase() === "latest") return `"${image}" uses the tag latest, which moves; pin a version tag or a digest`;
-    return undefined;
-}
-
-function prodImageProblem(image: string): string | undefined {
-    return image.includes("@sha256:") ? undefined : `"${image}" has no digest; prod runs only images pinned by digest: write quay.io/agent-security/falco-responder:<tag>@sha256:<64 hex digits>`;
-}
 
 const FALCO_PRIORITIES = ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"] as const;
 const RESPONDER_ACTIONS = ["record", "recycle", "quarantine"] as const;
