@@ -1,7 +1,7 @@
 // The tool policy of the MCP gateway's PUBLIC host (rego.ts generateGatewayToolPolicyRego, the
-// `mcp-gateway-tool-policy` AuthConfig). Authorino picks an AuthConfig by host; when ext-authz runs
-// before the MCP router, or for what the router sends to the broker, the host is the public one.
-// There the body names tools as clients see them (`<prefix><tool>`), and each name must meet
+// `mcp-gateway-tool-policy` AuthConfig). Authorino picks an AuthConfig by host; ext_authz runs after
+// the MCP router (docs/tool-policy.md), and what the router hands to the broker keeps the public
+// host. There the body names tools as clients see them (`<prefix><tool>`), and each name must meet
 // exactly its own server's rules. Same real opa, same Authorino wrapping as the per-server specs.
 import { strict as assert } from "assert";
 import { manifestsOf, readStackConfig, runStack } from "../../cli/mockRuntime";
