@@ -71,9 +71,12 @@ build_cli() {
     cd "$dir"
     [ -f go.mod ] || go mod init agent-security.local/pulumi-cli >/dev/null 2>&1
     go mod edit -replace "$CLIPBOARD_REPLACE"
-    go get "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_CLI_VERSION" "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_CLI_VERSION" >/dev/null 2>&1 \
-      || go get "github.com/pulumi/pulumi/pkg/v3@v$PULUMI_CLI_VERSION" "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_CLI_VERSION"
-    go get github.com/pulumi/pulumi/pkg/v3/cmd/pulumi >/dev/null 2>&1 || true
+    # Every query carries the version: a bare `go get <package>` means @upgrade and would pull a
+    # newer release than the one the binary is labelled with.
+    go get "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi@v$PULUMI_CLI_VERSION" "github.com/pulumi/pulumi/sdk/v3@v$PULUMI_CLI_VERSION"
+    local resolved
+    resolved=$(go list -m -f '{{.Version}}' github.com/pulumi/pulumi/pkg/v3)
+    [ "$resolved" = "v$PULUMI_CLI_VERSION" ] || die "the build module resolved pkg/v3 $resolved, not v$PULUMI_CLI_VERSION"
     go build -o "$bin/pulumi" \
       -ldflags "-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_CLI_VERSION" \
       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi

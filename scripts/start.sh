@@ -1,28 +1,69 @@
 #!/usr/bin/env bash
-# `npm start`: the main job on the embedded default. `pulumi up` of the dev stack on a
-# project-local file backend, which renders the dev stack to rendered/dev (no cluster), with the
-# baseline policy pack enforced. Where the Pulumi CLI cannot be had (an offline machine: the
-# `pulumi` npm package downloads the CLI on first use), it says so and renders the same stack
-# under the mock runtime instead, so the command still produces rendered/dev.
+# `npm start`: the main job on the embedded default. The real `pulumi up --yes --stack dev` on a
+# project-local file backend (.pulumi-state/), with the baseline policy pack enforced; the dev
+# stack's provider renders every resource to rendered/dev instead of talking to a cluster.
+#
+# The toolchain comes from scripts/install-pulumi-toolchain.sh (built from Go modules where the CLI
+# cannot be downloaded; cached, so only the first run is slow). Where the upstream chart
+# repositories cannot be reached, the real upstream charts in ../shared/charts are served on
+# 127.0.0.1 and the stack points at them through a generated stack config (--config-file): the
+# committed Pulumi.dev.yaml is never edited.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PATH="$(bash scripts/ensure-node.sh):$PATH"
 export PATH
+say() { echo "start: $*" >&2; }
+
+fallback_to_mock_runtime() {
+  say "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+  say "!! NOT the real engine: $1"
+  say "!! Rendering the dev stack with the MOCK runtime instead (same program, same stack file);"
+  say "!! Helm charts stay unexpanded and the pack sees only the program's own resources."
+  say "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+  npx --no-install ts-node --transpile-only cli/render.ts --stack dev --out rendered/dev
+  npx --no-install ts-node --transpile-only cli/check.ts --config policy-pack/config/dev.json rendered/dev
+  exit 0
+}
+
+if ! toolchain=$(bash scripts/install-pulumi-toolchain.sh); then
+  fallback_to_mock_runtime "the Pulumi toolchain could not be installed or built (see the messages above)"
+fi
+export PATH="$toolchain:$PATH"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$PWD/.pulumi-state}"
 # The dev stack holds no secrets; an empty passphrase keeps the local backend non-interactive.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
 export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 mkdir -p .pulumi-state
+say "pulumi $(pulumi version) with backend $PULUMI_BACKEND_URL"
 
-if npx --no-install pulumi version >/dev/null 2>&1; then
-  echo "start: pulumi $(npx --no-install pulumi version) with backend $PULUMI_BACKEND_URL"
-  npx --no-install pulumi stack select dev --create --non-interactive
-  npx --no-install pulumi up --yes --stack dev --non-interactive \
-    --policy-pack policy-pack --policy-pack-config policy-pack/config/dev.json
-  echo "start: rendered the dev stack to rendered/dev"
+# The stack config the engine reads: the committed one, unless the charts must come from the local
+# mirror. The first chart repository the dev stack uses answers whether upstream is reachable.
+config_args=()
+mirror_pid=""
+cleanup() { if [ -n "$mirror_pid" ]; then kill "$mirror_pid" 2>/dev/null || true; wait "$mirror_pid" 2>/dev/null || true; fi; }
+trap cleanup EXIT
+upstream="https://spiffe.github.io/helm-charts-hardened/index.yaml"
+if [ -z "${AGENT_SECURITY_CHART_MIRROR:-}" ] && curl -fsS -m 5 -o /dev/null "$upstream" 2>/dev/null; then
+  say "upstream chart repositories are reachable; using the committed Pulumi.dev.yaml as is"
 else
-  echo "start: the Pulumi CLI is not available here (the pulumi npm package could not download it);" >&2
-  echo "start: rendering the dev stack with the mock runtime instead (same program, same stack file)." >&2
-  npx --no-install ts-node --transpile-only cli/render.ts --stack dev --out rendered/dev
-  npx --no-install ts-node --transpile-only cli/check.ts --config policy-pack/config/dev.json rendered/dev
+  charts_dir="${AGENT_SECURITY_CHART_MIRROR:-../shared/charts}"
+  say "upstream chart repositories cannot be reached from here; serving $charts_dir on 127.0.0.1"
+  url_file=$(mktemp)
+  npx --no-install ts-node --transpile-only scripts/serve-charts.ts --dir "$charts_dir" \
+    --max-seconds 1800 --parent-pid $$ --url-file "$url_file" >/dev/null &
+  mirror_pid=$!
+  for _ in $(seq 1 120); do [ -s "$url_file" ] && break; sleep 0.5; done
+  [ -s "$url_file" ] || { say "the chart mirror did not start"; exit 1; }
+  mirror_url=$(head -n 1 "$url_file")
+  rm -f "$url_file"
+  generated=.pulumi-state/Pulumi.dev.offline.yaml
+  npx --no-install ts-node --transpile-only scripts/generate-stack-config.ts Pulumi.dev.yaml "$generated" "agent-security:chartRepository=$mirror_url"
+  say "generated $generated: Pulumi.dev.yaml with agent-security:chartRepository=$mirror_url"
+  config_args=(--config-file "$generated")
 fi
+
+pulumi stack select dev --create --non-interactive "${config_args[@]}" >/dev/null
+pulumi up --yes --stack dev --non-interactive "${config_args[@]}" \
+  --policy-pack policy-pack --policy-pack-config policy-pack/config/dev.json
+say "rendered the dev stack to rendered/dev with the real engine; the policy pack passed"

@@ -1,0 +1,165 @@
+// The real Pulumi engine, driven the way a platform engineer drives it: the CLI, the Node.js
+// language host and the providers built by scripts/install-pulumi-toolchain.sh, a file backend,
+// the committed stack files untouched (offline runs get a generated copy through --config-file),
+// and the real upstream charts from ../shared/charts served on 127.0.0.1.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { REPO_ROOT } from "../../cli/mockRuntime";
+import { generateStackConfig } from "../../scripts/generate-stack-config";
+import { serveChartFolder } from "../../scripts/serve-charts";
+import type { ChartServer } from "../../scripts/serve-charts";
+
+export const SHARED_DIR = process.env.AGENT_SECURITY_SHARED ?? path.resolve(REPO_ROOT, "..", "shared");
+export const CHARTS_DIR = path.join(SHARED_DIR, "charts");
+const CACHE_ROOT = process.env.AGENT_SECURITY_CACHE ?? path.join(os.homedir(), ".cache", "agent-security");
+
+/**
+ * Where the toolchain is: AGENT_SECURITY_PULUMI_BIN (set by .ci/run and npm start), else the
+ * install script's cache. Undefined when neither holds a `pulumi`: the suites then say why they
+ * skip (npm test on a machine that never built the toolchain).
+ */
+export function findToolchain(): string | undefined {
+    const candidates = [process.env.AGENT_SECURITY_PULUMI_BIN, path.join(CACHE_ROOT, "pulumi-toolchain", "bin")];
+    return candidates.find(
+        (dir): dir is string =>
+            dir !== undefined &&
+            ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes"].every((binary) => fs.existsSync(path.join(dir, binary))),
+    );
+}
+
+export interface EngineResult {
+    readonly code: number | null;
+    readonly stdout: string;
+    readonly stderr: string;
+    readonly seconds: number;
+}
+
+export interface EngineRunOptions {
+    /** Program directory (Pulumi.yaml); the repository by default. */
+    readonly cwd?: string;
+    readonly env?: Readonly<Record<string, string>>;
+    readonly timeoutMs?: number;
+}
+
+/**
+ * One isolated engine workspace: its own file backend, PULUMI_HOME and kubeconfig, removed by
+ * dispose(). The chart mirror is started on demand and stopped with the workspace.
+ */
+export class EngineWorkspace {
+    readonly root: string;
+    readonly backendDir: string;
+    private mirror: ChartServer | undefined;
+
+    constructor(readonly toolchainBin: string, label = "engine") {
+        this.root = fs.mkdtempSync(path.join(os.tmpdir(), `agent-security-${label}-`));
+        this.backendDir = path.join(this.root, "state");
+        fs.mkdirSync(this.backendDir);
+        fs.mkdirSync(path.join(this.root, "home"));
+    }
+
+    /** The local chart repository, served on 127.0.0.1 for as long as this workspace lives. */
+    async chartMirror(): Promise<string> {
+        this.mirror ??= await serveChartFolder(CHARTS_DIR);
+        return this.mirror.url;
+    }
+
+    /**
+     * A stack config for `--config-file`: the committed Pulumi.<stack>.yaml plus `overrides` (full
+     * keys such as `agent-security:chartRepository`). The committed file is never edited.
+     */
+    stackConfigFile(stack: string, overrides: Readonly<Record<string, unknown>>, source: string = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`)): string {
+        const file = path.join(this.root, `Pulumi.${stack}.generated.yaml`);
+        generateStackConfig(source, file, overrides);
+        return file;
+    }
+
+    /** A kubeconfig whose cluster nothing listens on: preview runs without a cluster. */
+    unreachableKubeconfig(): string {
+        const file = path.join(this.root, "kubeconfig-unreachable");
+        fs.writeFileSync(
+            file,
+            YAML.stringify({
+                apiVersion: "v1",
+                kind: "Config",
+                clusters: [{ name: "none", cluster: { server: "https://127.0.0.1:9" } }],
+                users: [{ name: "none", user: { token: "none" } }],
+                contexts: [{ name: "none", context: { cluster: "none", user: "none" } }],
+                "current-context": "none",
+            }),
+        );
+        return file;
+    }
+
+    env(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {
+        const nodeDir = path.dirname(process.execPath);
+        return {
+            ...process.env,
+            PATH: [this.toolchainBin, nodeDir, process.env.PATH ?? ""].join(path.delimiter),
+            PULUMI_HOME: path.join(this.root, "home"),
+            PULUMI_BACKEND_URL: `file://${this.backendDir}`,
+            PULUMI_CONFIG_PASSPHRASE: "",
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_SKIP_CONFIRMATIONS: "true",
+            NO_COLOR: "1",
+            ...extra,
+        };
+    }
+
+    /** Runs the CLI without a shell; bounded by timeoutMs (the whole process group is killed). */
+    run(args: readonly string[], options: EngineRunOptions = {}): Promise<EngineResult> {
+        const started = process.hrtime.bigint();
+        return new Promise((resolve, reject) => {
+            const child = spawn(path.join(this.toolchainBin, "pulumi"), [...args, "--non-interactive", "--color", "never"], {
+                cwd: options.cwd ?? REPO_ROOT,
+                env: this.env(options.env),
+                detached: true,
+                stdio: ["ignore", "pipe", "pipe"],
+            });
+            let stdout = "";
+            let stderr = "";
+            child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+            child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+            const timer = setTimeout(() => {
+                stderr += `\n[engine] killed after ${options.timeoutMs} ms`;
+                killGroup(child.pid);
+            }, options.timeoutMs ?? 600_000);
+            child.on("error", (error) => {
+                clearTimeout(timer);
+                reject(error);
+            });
+            child.on("close", (code) => {
+                clearTimeout(timer);
+                resolve({ code, stdout, stderr, seconds: Number(process.hrtime.bigint() - started) / 1e9 });
+            });
+        });
+    }
+
+    async dispose(): Promise<void> {
+        await this.mirror?.close();
+        this.mirror = undefined;
+        fs.rmSync(this.root, { recursive: true, force: true });
+    }
+}
+
+function killGroup(pid: number | undefined): void {
+    if (pid === undefined) return;
+    try {
+        process.kill(-pid, "SIGKILL");
+    } catch {
+        // Already gone.
+    }
+}
+
+/** The stack's pack config, as the preview workflow passes it. */
+export function packArgs(stack: string): string[] {
+    return ["--policy-pack", path.join(REPO_ROOT, "policy-pack"), "--policy-pack-config", path.join(REPO_ROOT, "policy-pack", "config", `${stack}.json`)];
+}
+
+/** Engine output for an assertion message: the tail, where the engine puts its verdict. */
+export function tail(result: EngineResult, lines = 60): string {
+    return `${result.stdout}\n${result.stderr}`.split("\n").slice(-lines).join("\n");
+}
