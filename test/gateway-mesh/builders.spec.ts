@@ -125,9 +125,13 @@ describe("gateway and mesh builders", () => {
             const limit = policy.spec.overrides.limits["fetch.fetch_url"];
             assert.ok(limit);
             const matches = (headers: Record<string, string>) => limit.when.every((when) => evaluate(when.predicate, { request: { headers } }) === true);
-            assert.ok(matches({ "x-mcp-servername": "gateway-system/fetch", "x-mcp-toolname": "fetch_url" }));
-            assert.ok(!matches({ "x-mcp-servername": "gateway-system/currency", "x-mcp-toolname": "fetch_url" }));
-            assert.ok(!matches({ "x-mcp-servername": "gateway-system/fetch", "x-mcp-toolname": "get_exchange_rate" }));
+            const call = { "x-mcp-method": "tools/call" };
+            assert.ok(matches({ ...call, "x-mcp-servername": "gateway-system/fetch", "x-mcp-toolname": "fetch_url" }));
+            assert.ok(!matches({ ...call, "x-mcp-servername": "gateway-system/currency", "x-mcp-toolname": "fetch_url" }));
+            assert.ok(!matches({ ...call, "x-mcp-servername": "gateway-system/fetch", "x-mcp-toolname": "get_exchange_rate" }));
+            // The router's session-init hairpin carries the tool name too; counting it would charge a session's first call three times.
+            assert.ok(!matches({ "x-mcp-method": "initialize", "x-mcp-servername": "gateway-system/fetch", "x-mcp-toolname": "fetch_url" }));
+            assert.ok(!matches({ "x-mcp-method": "notifications/initialized", "x-mcp-servername": "gateway-system/fetch", "x-mcp-toolname": "fetch_url" }));
         });
 
         it("is absent when no tool has a rate limit (the CRD needs at least one limit)", () => {

@@ -103,7 +103,7 @@ function describeGateway(variant: "ci" | "prod", expected: { readonly publicHost
         });
     });
 
-    it("limits each rate-limited tool separately, keyed on x-mcp-toolname and the server", () => {
+    it("limits each rate-limited tool separately, counting only tools/call, keyed on x-mcp-toolname and the server", () => {
         const policy = oneOf(run, "RateLimitPolicy", "mcp-gateway-tool-rates", "gateway-system");
         assert.equal(policy.apiVersion, "kuadrant.io/v1");
         assert.deepEqual(at(policy, "spec.targetRef"), { group: "gateway.networking.k8s.io", kind: "Gateway", name: "mcp-gateway" });
@@ -111,6 +111,7 @@ function describeGateway(variant: "ci" | "prod", expected: { readonly publicHost
             "currency.get_exchange_rate": {
                 rates: [{ limit: 120, window: "1m" }],
                 when: [
+                    { predicate: "request.headers['x-mcp-method'] == 'tools/call'" },
                     { predicate: "request.headers['x-mcp-servername'] == 'gateway-system/currency'" },
                     { predicate: "request.headers['x-mcp-toolname'] == 'get_exchange_rate'" },
                 ],
@@ -118,6 +119,7 @@ function describeGateway(variant: "ci" | "prod", expected: { readonly publicHost
             "fetch.fetch_url": {
                 rates: [{ limit: 60, window: "1m" }],
                 when: [
+                    { predicate: "request.headers['x-mcp-method'] == 'tools/call'" },
                     { predicate: "request.headers['x-mcp-servername'] == 'gateway-system/fetch'" },
                     { predicate: "request.headers['x-mcp-toolname'] == 'fetch_url'" },
                 ],

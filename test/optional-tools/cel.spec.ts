@@ -233,7 +233,13 @@ describe("fail-closed ValidatingAdmissionPolicy (CEL)", () => {
 
     it("binds to the tool's DaemonSet with parameterNotFoundAction Deny and gates agent pod creation", async () => {
         const prod = await render("prod", prodConfig());
-        const bindings = ofKind(prod.manifests, "ValidatingAdmissionPolicyBinding");
+        // The baseline's own policies (secrets as files) are bound too; this spec is about the optional tools' readiness gates.
+        const isReadinessGate = (resource: { metadata?: { name?: string }; spec?: unknown }): boolean => {
+            const name = resource.metadata?.name ?? "";
+            return name.startsWith("agent-security-require-");
+        };
+        const bindings = ofKind(prod.manifests, "ValidatingAdmissionPolicyBinding").filter(isReadinessGate);
+        assert.equal(bindings.length, 2, "one binding per fail-closed tool in prod (falco, cilium)");
         assert.deepStrictEqual(
             bindings.map((binding) => (binding.spec as { paramRef: unknown; validationActions: unknown; policyName: string })).map((spec) => [spec.policyName, spec.paramRef, spec.validationActions]),
             [
@@ -241,7 +247,9 @@ describe("fail-closed ValidatingAdmissionPolicy (CEL)", () => {
                 ["agent-security-require-cilium-ready", { name: "cilium", namespace: "kube-system", parameterNotFoundAction: "Deny" }, ["Deny"]],
             ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
         );
-        for (const policy of ofKind(prod.manifests, "ValidatingAdmissionPolicy")) {
+        const gates = ofKind(prod.manifests, "ValidatingAdmissionPolicy").filter(isReadinessGate);
+        assert.equal(gates.length, 2);
+        for (const policy of gates) {
             const spec = policy.spec as { paramKind: unknown; failurePolicy: string; matchConstraints: unknown };
             assert.deepStrictEqual(spec.paramKind, { apiVersion: "apps/v1", kind: "DaemonSet" });
             assert.strictEqual(spec.failurePolicy, "Fail");
