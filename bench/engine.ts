@@ -45,10 +45,8 @@ async function main(): Promise<void> {
             const source = path.join(workspace.root, `Pulumi.prod-${size}.yaml`);
             const config = Object.fromEntries(Object.entries(raw).map(([key, value]) => [`${PROJECT}:${key}`, value]));
             fs.writeFileSync(source, YAML.stringify({ config }, { lineWidth: 0 }));
-            const stack = `prod`;
-            const configFile = workspace.stackConfigFile(`${stack}-${size}`, { [`${PROJECT}:chartRepository`]: mirror }, source);
-            const init = await workspace.run(["stack", "select", "--create", stack, "--config-file", configFile], { env });
-            if (init.code !== 0) throw new Error(tail(init));
+            const stack = `prod-${size}`;
+            const configFile = await workspace.initStack(stack, { [`${PROJECT}:chartRepository`]: mirror }, source);
             const preview = await workspace.run(["preview", "--stack", stack, "--config-file", configFile, ...packArgs("prod")], { env, cwd: REPO_ROOT });
             if (preview.code !== 0) throw new Error(`preview of prod with ${size} agents failed:\n${tail(preview)}`);
             const resources = mock.resources.length;

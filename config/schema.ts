@@ -636,13 +636,15 @@ export function parseConfig(raw: Readonly<Record<string, unknown>>, stack: strin
 }
 
 /**
- * Every chart's pin: the default, then the stack's mirror (`chartRepository`), then the chart's own
- * `charts.<key>.repo` and `version`. An explicit per-chart repo wins over the mirror: it is the
- * more specific statement, and lets a stack keep one chart that the mirror does not carry.
+ * Every chart's pin: the default, then the chart's own `charts.<key>.repo` and `version`, then the
+ * stack's mirror (`chartRepository`) for the repository of every chart. The mirror wins over a
+ * per-chart repo: it says "nothing comes from outside", and the committed stack files name the
+ * upstream repos, so a per-chart repo winning would let the first chart reach out of an air gap.
+ * Versions stay per chart: the mirror serves the pinned versions.
  */
 export function resolveCharts(mirror: string | undefined, overrides: ParsedConfig["charts"]): Record<ChartName, ChartPin> {
     return Object.fromEntries(
-        CHART_NAMES.map((name) => [name, { ...DEFAULT_CHARTS[name], ...(mirror === undefined ? {} : { repo: mirror }), ...definedOnly(overrides[name] ?? {}) }]),
+        CHART_NAMES.map((name) => [name, { ...DEFAULT_CHARTS[name], ...definedOnly(overrides[name] ?? {}), ...(mirror === undefined ? {} : { repo: mirror }) }]),
     ) as Record<ChartName, ChartPin>;
 }
 

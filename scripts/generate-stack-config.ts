@@ -1,21 +1,26 @@
 // Writes a stack config for `pulumi --config-file`: a committed Pulumi.<stack>.yaml plus
 // key=value overrides, so offline and test runs never edit the users' stack files.
 //
-//   ts-node --transpile-only scripts/generate-stack-config.ts <committed.yaml> <out.yaml> [key=value ...]
+//   ts-node --transpile-only scripts/generate-stack-config.ts [--salt-from <stack.yaml>] <committed.yaml> <out.yaml> [key=value ...]
 //
 // A value that parses as JSON is taken as JSON (objects, lists, numbers, booleans), else as text.
-// The engine stores the passphrase salt of a new stack in the config file it was given; an
-// existing output's `encryptionsalt` is kept so a regenerated file still opens the stack.
+// `pulumi stack init` has no --config-file: it writes the new stack's passphrase salt into
+// Pulumi.<stack>.yaml of its working directory. So stacks are created in a scratch directory
+// holding only Pulumi.yaml, and --salt-from carries that salt over; an existing output's
+// `encryptionsalt` is kept so a regenerated file still opens the stack.
 import * as fs from "fs";
 import * as YAML from "yaml";
 
-export function generateStackConfig(committedFile: string, outFile: string, overrides: Readonly<Record<string, unknown>>): void {
+export function generateStackConfig(committedFile: string, outFile: string, overrides: Readonly<Record<string, unknown>>, saltFromFile?: string): void {
     const committed = (YAML.parse(fs.readFileSync(committedFile, "utf8")) ?? {}) as Record<string, unknown>;
     const previous = fs.existsSync(outFile) ? ((YAML.parse(fs.readFileSync(outFile, "utf8")) ?? {}) as Record<string, unknown>) : {};
     const config = { ...((committed.config as Record<string, unknown> | undefined) ?? {}), ...overrides };
     const document: Record<string, unknown> = { ...committed, config };
-    if (typeof previous.encryptionsalt === "string" && document.encryptionsalt === undefined) {
-        document.encryptionsalt = previous.encryptionsalt;
+    const salted = saltFromFile ? ((YAML.parse(fs.readFileSync(saltFromFile, "utf8")) ?? {}) as Record<string, unknown>) : {};
+    for (const source of [salted, previous]) {
+        if (typeof source.encryptionsalt === "string" && document.encryptionsalt === undefined) {
+            document.encryptionsalt = source.encryptionsalt;
+        }
     }
     fs.writeFileSync(outFile, `# Generated from ${committedFile}; do not edit, regenerate.\n${YAML.stringify(document, { lineWidth: 0 })}`);
 }
@@ -32,10 +37,16 @@ function parseOverride(pair: string): [string, unknown] {
 }
 
 if (require.main === module) {
-    const [committed, out, ...pairs] = process.argv.slice(2);
-    if (!committed || !out) {
-        console.error("usage: generate-stack-config.ts <committed.yaml> <out.yaml> [key=value ...]");
+    const args = process.argv.slice(2);
+    let saltFrom: string | undefined;
+    if (args[0] === "--salt-from") {
+        saltFrom = args[1];
+        args.splice(0, 2);
+    }
+    const [committed, out, ...pairs] = args;
+    if (!committed || !out || (args.length > 0 && saltFrom === "")) {
+        console.error("usage: generate-stack-config.ts [--salt-from <stack.yaml>] <committed.yaml> <out.yaml> [key=value ...]");
         process.exit(2);
     }
-    generateStackConfig(committed, out, Object.fromEntries(pairs.map(parseOverride)));
+    generateStackConfig(committed, out, Object.fromEntries(pairs.map(parseOverride)), saltFrom);
 }

@@ -37,17 +37,25 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 mkdir -p .pulumi-state
 say "pulumi $(pulumi version) with backend $PULUMI_BACKEND_URL"
 
-# The stack config the engine reads: the committed one, unless the charts must come from the local
-# mirror. The first chart repository the dev stack uses answers whether upstream is reachable.
-config_args=()
+# The stack config the engine reads is always a generated copy of Pulumi.dev.yaml
+# (.pulumi-state/Pulumi.dev.generated.yaml): the engine writes the passphrase salt into the config
+# file of a stack, and the committed one must stay as reviewed. Where the upstream chart
+# repositories cannot be reached, the copy also points every chart at the local mirror. The first
+# chart repository the dev stack uses answers whether upstream is reachable.
+overrides=()
 mirror_pid=""
-cleanup() { if [ -n "$mirror_pid" ]; then kill "$mirror_pid" 2>/dev/null || true; wait "$mirror_pid" 2>/dev/null || true; fi; }
+scratch=""
+cleanup() {
+  if [ -n "$mirror_pid" ]; then kill "$mirror_pid" 2>/dev/null || true; wait "$mirror_pid" 2>/dev/null || true; fi
+  if [ -n "$scratch" ]; then rm -rf "$scratch"; fi
+}
 trap cleanup EXIT
 upstream="https://spiffe.github.io/helm-charts-hardened/index.yaml"
 if [ -z "${AGENT_SECURITY_CHART_MIRROR:-}" ] && curl -fsS -m 5 -o /dev/null "$upstream" 2>/dev/null; then
-  say "upstream chart repositories are reachable; using the committed Pulumi.dev.yaml as is"
+  say "upstream chart repositories are reachable; the charts come from the repositories Pulumi.dev.yaml pins"
 else
   charts_dir="${AGENT_SECURITY_CHART_MIRROR:-../shared/charts}"
+  [ -f "$charts_dir/index.yaml" ] || { say "no chart repository at $charts_dir (index.yaml missing); set AGENT_SECURITY_CHART_MIRROR to a folder that has one"; exit 1; }
   say "upstream chart repositories cannot be reached from here; serving $charts_dir on 127.0.0.1"
   url_file=$(mktemp)
   npx --no-install ts-node --transpile-only scripts/serve-charts.ts --dir "$charts_dir" \
@@ -57,13 +65,23 @@ else
   [ -s "$url_file" ] || { say "the chart mirror did not start"; exit 1; }
   mirror_url=$(head -n 1 "$url_file")
   rm -f "$url_file"
-  generated=.pulumi-state/Pulumi.dev.offline.yaml
-  npx --no-install ts-node --transpile-only scripts/generate-stack-config.ts Pulumi.dev.yaml "$generated" "agent-security:chartRepository=$mirror_url"
-  say "generated $generated: Pulumi.dev.yaml with agent-security:chartRepository=$mirror_url"
-  config_args=(--config-file "$generated")
+  overrides=("agent-security:chartRepository=$mirror_url")
 fi
 
-pulumi stack select dev --create --non-interactive "${config_args[@]}" >/dev/null
-pulumi up --yes --stack dev --non-interactive "${config_args[@]}" \
+# `pulumi stack init` has no --config-file and would write the salt into the committed file; a
+# scratch directory holding only Pulumi.yaml takes it instead, and the generated copy carries it.
+salt_args=()
+if ! pulumi stack ls --json 2>/dev/null | grep -q '"name": *"dev"'; then
+  scratch=$(mktemp -d)
+  cp Pulumi.yaml "$scratch/"
+  (cd "$scratch" && pulumi stack init dev --non-interactive >/dev/null)
+  salt_args=(--salt-from "$scratch/Pulumi.dev.yaml")
+  say "created the dev stack in $PULUMI_BACKEND_URL"
+fi
+generated=.pulumi-state/Pulumi.dev.generated.yaml
+npx --no-install ts-node --transpile-only scripts/generate-stack-config.ts "${salt_args[@]}" Pulumi.dev.yaml "$generated" "${overrides[@]}"
+say "stack config: $generated (Pulumi.dev.yaml${overrides[*]:+ with ${overrides[*]}})"
+
+pulumi up --yes --stack dev --non-interactive --config-file "$generated" \
   --policy-pack policy-pack --policy-pack-config policy-pack/config/dev.json
 say "rendered the dev stack to rendered/dev with the real engine; the policy pack passed"

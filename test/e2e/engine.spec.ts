@@ -42,11 +42,9 @@ describe("the real Pulumi engine", function () {
         for (const stack of ["ci", "prod"] as const) {
             it(`previews ${stack}: the pack passes over every chart child`, async () => {
                 const mirror = await workspace.chartMirror();
-                const configFile = workspace.stackConfigFile(stack, { "agent-security:chartRepository": mirror });
+                const configFile = await workspace.initStack(stack, { "agent-security:chartRepository": mirror });
                 const kubeconfig = workspace.unreachableKubeconfig();
                 const env = { KUBECONFIG: kubeconfig };
-                const init = await workspace.run(["stack", "init", stack, "--config-file", configFile], { env });
-                assert.equal(init.code, 0, tail(init));
                 const preview = await workspace.run(["preview", "--stack", stack, "--config-file", configFile, "--diff", ...packArgs(stack)], {
                     env,
                 });
@@ -119,12 +117,10 @@ describe("the real Pulumi engine", function () {
         before(async function () {
             workspace = new EngineWorkspace(requireToolchain(this), "dev");
             renderDir = path.join(workspace.root, "rendered-dev");
-            configFile = workspace.stackConfigFile("dev", {
+            configFile = await workspace.initStack("dev", {
                 "agent-security:chartRepository": await workspace.chartMirror(),
                 "agent-security:render": { directory: renderDir },
             });
-            const init = await workspace.run(["stack", "init", "dev", "--config-file", configFile]);
-            assert.equal(init.code, 0, tail(init));
         });
         after(async () => workspace?.dispose());
 

@@ -67,12 +67,19 @@ export class EngineWorkspace {
     }
 
     /**
-     * A stack config for `--config-file`: the committed Pulumi.<stack>.yaml plus `overrides` (full
-     * keys such as `agent-security:chartRepository`). The committed file is never edited.
+     * Creates `stack` in this workspace's backend and returns its stack config for `--config-file`:
+     * the committed Pulumi.<stack>.yaml plus `overrides` (full keys such as
+     * `agent-security:chartRepository`) plus the new stack's passphrase salt. `pulumi stack init`
+     * has no --config-file and writes the salt into Pulumi.<stack>.yaml of its working directory,
+     * so it runs in a scratch directory holding only Pulumi.yaml: the committed files are never edited.
      */
-    stackConfigFile(stack: string, overrides: Readonly<Record<string, unknown>>, source: string = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`)): string {
+    async initStack(stack: string, overrides: Readonly<Record<string, unknown>>, source: string = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`)): Promise<string> {
+        const scratch = fs.mkdtempSync(path.join(this.root, `init-${stack}-`));
+        fs.copyFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), path.join(scratch, "Pulumi.yaml"));
+        const init = await this.run(["stack", "init", stack], { cwd: scratch });
+        if (init.code !== 0) throw new Error(`pulumi stack init ${stack} failed:\n${tail(init)}`);
         const file = path.join(this.root, `Pulumi.${stack}.generated.yaml`);
-        generateStackConfig(source, file, overrides);
+        generateStackConfig(source, file, overrides, path.join(scratch, `Pulumi.${stack}.yaml`));
         return file;
     }
 
