@@ -5,11 +5,12 @@
 # $(go env GOPATH)/bin. Otherwise it is built from source with the Go toolchain (the Go module
 # proxy is what a locked-down machine can reach; no prebuilt binary download). Prints where helm is.
 #
-# v3.20.2 is the Helm library that pulumi-kubernetes' provider links (provider/go.mod), so the
-# children rendered here are the ones a real preview registers.
+# v3.18.6 is the Helm library the Kubernetes provider we run links (pulumi-kubernetes provider
+# 4.25.0, provider/go.mod; scripts/install-pulumi-toolchain.sh), so the children rendered here are
+# the ones a real preview registers.
 set -euo pipefail
 
-HELM_VERSION="${HELM_VERSION:-3.20.2}"
+HELM_VERSION="${HELM_VERSION:-3.18.6}"
 
 # A plain `go install` injects no version ldflags, so `helm version` prints only major.minor; the
 # module version recorded in the binary is the exact one.

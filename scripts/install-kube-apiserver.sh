@@ -32,21 +32,9 @@ ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
 cache_root="${AGENT_SECURITY_CACHE:-$HOME/.cache/agent-security}"
 kube="$cache_root/kube"
 bin="$kube/bin"
-mkdir -p "$bin" "$kube/build"
-
-log() { echo "install-kube-apiserver: $*" >&2; }
-die() { log "$*"; exit 1; }
-
-command -v go >/dev/null 2>&1 || die "no Go toolchain on PATH; kube-apiserver and etcd are built with go"
-export GOFLAGS="-buildvcs=false"
-export CGO_ENABLED=0
-
-# Serialise builds across processes; the lock is released when this script exits.
-exec 9>"$kube/.lock"
-if ! flock -n 9; then
-  log "another install is running; waiting for it"
-  flock 9
-fi
+# shellcheck source=lib/go-build-cache.sh
+. scripts/lib/go-build-cache.sh
+go_build_cache_init install-kube-apiserver "$kube" "-buildvcs=false"
 
 is_built() { [ -x "$bin/$1" ] && [ "$(cat "$bin/.$1.version" 2>/dev/null)" = "$2" ]; }
 stamp() { echo "$2" >"$bin/.$1.version"; }

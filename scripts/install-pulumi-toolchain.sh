@@ -29,21 +29,9 @@ shared_dir="${AGENT_SECURITY_SHARED:-$repo_root/../shared}"
 cache_root="${AGENT_SECURITY_CACHE:-$HOME/.cache/agent-security}"
 toolchain="$cache_root/pulumi-toolchain"
 bin="$toolchain/bin"
-mkdir -p "$bin" "$toolchain/build"
-
-log() { echo "install-pulumi-toolchain: $*" >&2; }
-die() { log "$*"; exit 1; }
-
-command -v go >/dev/null 2>&1 || die "no Go toolchain on PATH; the offline path builds the Pulumi toolchain with go"
-export GOFLAGS="-buildvcs=false -trimpath"
-export CGO_ENABLED=0
-
-# Serialise builds across processes; the lock is released when this script exits.
-exec 9>"$toolchain/.lock"
-if ! flock -n 9; then
-  log "another install is running; waiting for it"
-  flock 9
-fi
+# shellcheck source=lib/go-build-cache.sh
+. "$repo_root/scripts/lib/go-build-cache.sh"
+go_build_cache_init install-pulumi-toolchain "$toolchain" "-buildvcs=false -trimpath"
 
 # $1 binary, $2 wanted version, $3 command that prints the version
 has_version() {
@@ -129,8 +117,17 @@ build_kubernetes_provider() {
     done
     go get "$module@$PULUMI_KUBERNETES_MODULE_VERSION" >/dev/null 2>&1 || go get "$module@$PULUMI_KUBERNETES_MODULE_VERSION"
     go mod tidy >/dev/null 2>&1 || go mod tidy
+    # Helm falls back to Kubernetes v1.20 for the capabilities of a chart rendered without a
+    # cluster (renderYamlToDirectory) unless the build says otherwise, as Helm's own release build
+    # does: the minor of the client-go the provider links. Charts that require >= 1.21 (spire)
+    # would refuse to render in the dev stack otherwise.
+    local client_go kube_minor
+    client_go=$(go list -m -f '{{.Version}}' k8s.io/client-go)
+    kube_minor=$(echo "$client_go" | sed -n 's/^v0\.\([0-9]*\)\..*/\1/p')
+    [ -n "$kube_minor" ] || die "cannot read the Kubernetes minor from k8s.io/client-go $client_go"
     go build -o "$bin/pulumi-resource-kubernetes" \
-      -ldflags "-s -w -X $module/pkg/version.Version=$PULUMI_KUBERNETES_VERSION" ./cmd/pulumi-resource-kubernetes
+      -ldflags "-s -w -X $module/pkg/version.Version=$PULUMI_KUBERNETES_VERSION -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$kube_minor -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$kube_minor" \
+      ./cmd/pulumi-resource-kubernetes
   )
 }
 
@@ -182,12 +179,14 @@ else
   stamp pulumi-language-nodejs "$PULUMI_NODEJS_HOST_VERSION"
 fi
 
-if is_built pulumi-resource-kubernetes "$PULUMI_KUBERNETES_VERSION"; then
+# The stamp names the build recipe too, so a changed recipe rebuilds (the Go build cache keeps it quick).
+kubernetes_stamp="$PULUMI_KUBERNETES_VERSION helm-kube-version-from-client-go"
+if is_built pulumi-resource-kubernetes "$kubernetes_stamp"; then
   log "pulumi-resource-kubernetes $PULUMI_KUBERNETES_VERSION cached"
 else
   log "building pulumi-resource-kubernetes $PULUMI_KUBERNETES_VERSION from Go modules (about 12 minutes cold)"
   timed build_kubernetes_provider
-  stamp pulumi-resource-kubernetes "$PULUMI_KUBERNETES_VERSION"
+  stamp pulumi-resource-kubernetes "$kubernetes_stamp"
 fi
 
 if is_built pulumi-resource-random "$PULUMI_RANDOM_VERSION"; then

@@ -4,13 +4,18 @@
 //
 //   ts-node --transpile-only scripts/serve-charts.ts [--dir ../shared/charts] [--port 0]
 //       [--max-seconds 3600] [--parent-pid <pid>] [--url-file <file>]
+//       [--empty-cluster-kubeconfig <file>] [--no-charts]
 //
+// With --empty-cluster-kubeconfig it also serves scripts/empty-cluster.ts (an API endpoint that
+// knows no objects, for Helm lookups during a render without a cluster) and writes its kubeconfig
+// there, under the same bounds; --no-charts serves only that (a machine that reaches upstream).
 // Prints the base URL on stdout (one line) once it listens. The repository's index.yaml uses
 // relative chart URLs (../shared/charts/README.md), so any base address works.
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import type { AddressInfo } from "net";
+import { serveEmptyCluster } from "./empty-cluster";
 
 export interface ChartServer {
     readonly url: string;
@@ -90,16 +95,20 @@ async function main(argv: readonly string[]): Promise<void> {
     const maxSeconds = Number(option(argv, "--max-seconds") ?? "3600");
     const parentPid = option(argv, "--parent-pid");
     const urlFile = option(argv, "--url-file");
+    const emptyClusterKubeconfig = option(argv, "--empty-cluster-kubeconfig");
     if (!Number.isInteger(port) || port < 0 || port > 65535 || !(maxSeconds > 0)) {
         throw new Error("--port must be 0-65535 and --max-seconds a positive number");
     }
-    const server = await serveChartFolder(dir, port);
+    const server = argv.includes("--no-charts") ? undefined : await serveChartFolder(dir, port);
+    const emptyCluster = emptyClusterKubeconfig === undefined ? undefined : await serveEmptyCluster();
+    emptyCluster?.writeKubeconfig(emptyClusterKubeconfig ?? "");
+    if (!server && !emptyCluster) throw new Error("nothing to serve: --no-charts without --empty-cluster-kubeconfig");
     let stopping = false;
     const stop = (why: string) => {
         if (stopping) return;
         stopping = true;
         console.error(`serve-charts: stopping (${why})`);
-        void server.close().then(() => process.exit(0));
+        void Promise.all([server?.close(), emptyCluster?.close()]).then(() => process.exit(0));
     };
     setTimeout(() => stop(`${maxSeconds} s elapsed`), maxSeconds * 1000).unref();
     if (parentPid !== undefined) {
@@ -107,9 +116,10 @@ async function main(argv: readonly string[]): Promise<void> {
     }
     process.on("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGINT", () => stop("SIGINT"));
-    if (urlFile) fs.writeFileSync(urlFile, `${server.url}\n`);
-    console.log(server.url);
-    console.error(`serve-charts: serving ${dir} at ${server.url} for at most ${maxSeconds} s`);
+    const url = server?.url ?? "-";
+    if (urlFile) fs.writeFileSync(urlFile, `${url}\n`);
+    console.log(url);
+    console.error(`serve-charts: serving ${server ? `${dir} at ${url}` : "no charts"}${emptyCluster ? `, an empty cluster at ${emptyCluster.url}` : ""} for at most ${maxSeconds} s`);
     // Keep the event loop alive while serving; the timers above are unref'd.
     setInterval(() => undefined, 1 << 30);
 }

@@ -43,30 +43,39 @@ say "pulumi $(pulumi version) with backend $PULUMI_BACKEND_URL"
 # repositories cannot be reached, the copy also points every chart at the local mirror. The first
 # chart repository the dev stack uses answers whether upstream is reachable.
 overrides=()
-mirror_pid=""
+helper_pid=""
 scratch=""
 cleanup() {
-  if [ -n "$mirror_pid" ]; then kill "$mirror_pid" 2>/dev/null || true; wait "$mirror_pid" 2>/dev/null || true; fi
+  if [ -n "$helper_pid" ]; then kill "$helper_pid" 2>/dev/null || true; wait "$helper_pid" 2>/dev/null || true; fi
   if [ -n "$scratch" ]; then rm -rf "$scratch"; fi
 }
 trap cleanup EXIT
 upstream="https://spiffe.github.io/helm-charts-hardened/index.yaml"
+serve_args=()
 if [ -z "${AGENT_SECURITY_CHART_MIRROR:-}" ] && curl -fsS -m 5 -o /dev/null "$upstream" 2>/dev/null; then
   say "upstream chart repositories are reachable; the charts come from the repositories Pulumi.dev.yaml pins"
+  serve_args=(--no-charts)
 else
   charts_dir="${AGENT_SECURITY_CHART_MIRROR:-../shared/charts}"
   [ -f "$charts_dir/index.yaml" ] || { say "no chart repository at $charts_dir (index.yaml missing); set AGENT_SECURITY_CHART_MIRROR to a folder that has one"; exit 1; }
   say "upstream chart repositories cannot be reached from here; serving $charts_dir on 127.0.0.1"
-  url_file=$(mktemp)
-  npx --no-install ts-node --transpile-only scripts/serve-charts.ts --dir "$charts_dir" \
-    --max-seconds 1800 --parent-pid $$ --url-file "$url_file" >/dev/null &
-  mirror_pid=$!
-  for _ in $(seq 1 120); do [ -s "$url_file" ] && break; sleep 0.5; done
-  [ -s "$url_file" ] || { say "the chart mirror did not start"; exit 1; }
-  mirror_url=$(head -n 1 "$url_file")
-  rm -f "$url_file"
-  overrides=("agent-security:chartRepository=$mirror_url")
+  serve_args=(--dir "$charts_dir")
 fi
+# The dev stack renders without a cluster, so Helm's `lookup` must find nothing (as in
+# `helm template`); the provider still asks an API server for it, so the same bounded helper
+# serves an endpoint that knows no objects (scripts/empty-cluster.ts) and the render points at it.
+mkdir -p .pulumi-state
+url_file=$(mktemp)
+render_kubeconfig="$PWD/.pulumi-state/kubeconfig-render"
+npx --no-install ts-node --transpile-only scripts/serve-charts.ts "${serve_args[@]}" \
+  --empty-cluster-kubeconfig "$render_kubeconfig" --max-seconds 1800 --parent-pid $$ --url-file "$url_file" >/dev/null &
+helper_pid=$!
+for _ in $(seq 1 120); do [ -s "$url_file" ] && break; sleep 0.5; done
+[ -s "$url_file" ] || { say "the chart mirror did not start"; exit 1; }
+mirror_url=$(head -n 1 "$url_file")
+rm -f "$url_file"
+if [ "$mirror_url" != "-" ]; then overrides=("agent-security:chartRepository=$mirror_url"); fi
+export KUBECONFIG="$render_kubeconfig"
 
 # `pulumi stack init` has no --config-file and would write the salt into the committed file; a
 # scratch directory holding only Pulumi.yaml takes it instead, and the generated copy carries it.

@@ -28,6 +28,13 @@ export function kyvernoValues(input: { readonly platform: Platform; readonly val
         reportsController: { ...securityContext() },
         webhooksCleanup: { ...securityContext() },
         crds: { install: true, ...(openshift ? { migration: { securityContext: OPENSHIFT_UID } } : {}) },
+        // The kyverno-api subchart renders its CRDs with `labels: {}` and `annotations: {}` when
+        // given none; the API server drops an empty map, so every later `pulumi up` saw a metadata
+        // diff on those CRDs (found against a real kube-apiserver, test/e2e/cluster.spec.ts).
+        "kyverno-api": {
+            labels: { "app.kubernetes.io/part-of": "kyverno" },
+            annotations: { "agent-security.io/installed-by": "kyverno-chart" },
+        },
         test: { ...securityContext() },
     };
 }

@@ -8,14 +8,15 @@
 import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
-import { loadSettings, Manifest } from "../../cli/check";
-import { chartsOf, REPO_ROOT, readStackConfig, runStack } from "../../cli/mockRuntime";
+import { Manifest } from "../../cli/check";
+import { chartsOf, readStackConfig, runStack } from "../../cli/mockRuntime";
 import type { ChartRelease, StackRun } from "../../cli/mockRuntime";
 import { dropPinnedIds } from "../../components/gateway/transforms";
 import type { PackSettings } from "../../policy-pack/checks/settings";
 import { evaluate } from "../../policy-pack/evaluate";
 import type { OfflineResource } from "../../policy-pack/evaluate";
 import { typeTokenOf } from "../../policy-pack/checks/workload";
+import { kubernetesProdConfig, kubernetesProdPackSettings, packSettingsOf } from "../support/kubernetesProd";
 import { CHARTS_DIR, chartArchive, findHelm, templateRelease } from "./helm";
 
 const NOW = new Date("2026-11-23T12:00:00Z");
@@ -27,25 +28,7 @@ interface Variant {
     readonly settings: () => PackSettings;
 }
 
-const settingsOf = (stack: string): PackSettings => loadSettings(path.join(REPO_ROOT, "policy-pack", "config", `${stack}.json`));
-
-/**
- * prod on plain Kubernetes: every tool on and every chart the program can install (Falco,
- * falcosidekick, Kyverno, kata-deploy, Cilium with `cilium.install`, Istio, SPIRE, Kuadrant, the
- * MCP gateway). The committed prod stack is OpenShift, where OLM installs most of these.
- */
-function kubernetesProd(): Record<string, unknown> {
-    const config: Record<string, unknown> = { ...readStackConfig("prod") };
-    config.platform = "kubernetes";
-    delete config.operators;
-    config.cilium = { ...((config.cilium as Record<string, unknown> | undefined) ?? {}), install: true };
-    // The charts OLM replaces on OpenShift pull from these (istio, kuadrant-operator, cilium,
-    // kata-deploy, the spire CSI driver's node-driver-registrar).
-    config.registries = [...registriesOf(config), ...KUBERNETES_ONLY_REGISTRIES];
-    return config;
-}
-
-const KUBERNETES_ONLY_REGISTRIES = ["registry.istio.io/release", "quay.io/kuadrant", "quay.io/cilium", "quay.io/kata-containers", "registry.k8s.io/sig-storage"];
+const settingsOf = packSettingsOf;
 
 const VARIANTS: readonly Variant[] = [
     { name: "dev", stack: "dev", config: () => readStackConfig("dev"), settings: () => settingsOf("dev") },
@@ -54,16 +37,11 @@ const VARIANTS: readonly Variant[] = [
     {
         name: "prod on kubernetes (every chart)",
         stack: "prod",
-        config: kubernetesProd,
-        settings: () => ({ ...settingsOf("prod"), platform: "kubernetes", approvedRegistries: registriesOf(kubernetesProd()) }),
+        config: kubernetesProdConfig,
+        settings: kubernetesProdPackSettings,
     },
 ];
 
-function registriesOf(config: Record<string, unknown>): string[] {
-    const registries = config.registries;
-    assert.ok(Array.isArray(registries) && registries.every((r) => typeof r === "string"), "the stack lists its registries");
-    return registries as string[];
-}
 
 /** The chart transforms the program passes to helm.v4.Chart (components/gateway/index.ts). */
 function transformed(run: StackRun, release: ChartRelease, m: Manifest): Record<string, unknown> {
@@ -120,7 +98,7 @@ describe("chart children of every stack pass the policy pack", function () {
 
     it("renders children at all: the kubernetes prod variant has the Falco DaemonSet and the istiod Deployment", async () => {
         assert.ok(helm !== undefined);
-        const run = await runStack("prod", kubernetesProd(), { now: NOW });
+        const run = await runStack("prod", kubernetesProdConfig(), { now: NOW });
         const kinds = chartsOf(run.resources).flatMap((r) => templateRelease(helm, r).map((m) => `${String(m.doc.kind)}/${String((m.doc.metadata as { name?: string }).name)}`));
         for (const expected of ["DaemonSet/falco", "Deployment/istiod", "DaemonSet/istio-cni-node", "DaemonSet/cilium"]) {
             assert.ok(kinds.includes(expected), `${expected} among ${kinds.length} children`);

@@ -9,6 +9,8 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { REPO_ROOT } from "../../cli/mockRuntime";
 import { generateStackConfig } from "../../scripts/generate-stack-config";
+import { serveEmptyCluster } from "../../scripts/empty-cluster";
+import type { EmptyCluster } from "../../scripts/empty-cluster";
 import { serveChartFolder } from "../../scripts/serve-charts";
 import type { ChartServer } from "../../scripts/serve-charts";
 
@@ -52,6 +54,7 @@ export class EngineWorkspace {
     readonly root: string;
     readonly backendDir: string;
     private mirror: ChartServer | undefined;
+    private emptyCluster: EmptyCluster | undefined;
 
     constructor(readonly toolchainBin: string, label = "engine") {
         this.root = fs.mkdtempSync(path.join(os.tmpdir(), `agent-security-${label}-`));
@@ -81,6 +84,40 @@ export class EngineWorkspace {
         const file = path.join(this.root, `Pulumi.${stack}.generated.yaml`);
         generateStackConfig(source, file, overrides, path.join(scratch, `Pulumi.${stack}.yaml`));
         return file;
+    }
+
+    /**
+     * A Pulumi project that runs the committed program unchanged (same project name, same
+     * index.ts) after registering skipReadinessWaits: for the throw-away API server only, where no
+     * workload can become ready. Returns its directory, the `cwd` for `run`.
+     */
+    harnessProject(): string {
+        const dir = path.join(this.root, "harness-program");
+        if (fs.existsSync(dir)) return dir;
+        fs.mkdirSync(dir);
+        fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
+        fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "agent-security-harness", private: true }));
+        fs.writeFileSync(path.join(dir, "Pulumi.yaml"), YAML.stringify({ name: "agent-security", runtime: { name: "nodejs", options: { typescript: false } }, main: "index.js" }));
+        const from = (file: string): string => JSON.stringify(path.join(REPO_ROOT, file));
+        fs.writeFileSync(
+            path.join(dir, "index.js"),
+            [
+                `require(${from("node_modules/ts-node")}).register({ transpileOnly: true, project: ${from("tsconfig.json")} });`,
+                `require(${from("test/e2e/skipReadinessWaits.ts")}).skipReadinessWaits();`,
+                `module.exports = require(${from("index.ts")});`,
+                "",
+            ].join("\n"),
+        );
+        return dir;
+    }
+
+    /**
+     * KUBECONFIG for a render without a cluster (the dev stack): an endpoint that knows no
+     * objects, so Helm lookups find nothing as in `helm template` (scripts/empty-cluster.ts).
+     */
+    async renderKubeconfig(): Promise<string> {
+        this.emptyCluster ??= await serveEmptyCluster();
+        return this.emptyCluster.writeKubeconfig(path.join(this.root, "kubeconfig-render"));
     }
 
     /** A kubeconfig whose cluster nothing listens on: preview runs without a cluster. */
@@ -147,7 +184,9 @@ export class EngineWorkspace {
 
     async dispose(): Promise<void> {
         await this.mirror?.close();
+        await this.emptyCluster?.close();
         this.mirror = undefined;
+        this.emptyCluster = undefined;
         fs.rmSync(this.root, { recursive: true, force: true });
     }
 }
