@@ -1,18 +1,22 @@
 // The real engine's overhead (design.md section 10): wall time of `pulumi preview` of the prod
-// stack with 10 and 100 generated agents, the policy pack on, beside the mock-runtime evaluation of
-// the same config, and resources per second for both. Prints figures, asserts nothing. Skips with
-// a note where the Pulumi toolchain was never built.
+// profile on plain Kubernetes (every chart) with 10 and 100 generated agents, the policy pack on,
+// against the throw-away kube-apiserver (a Helm v4 chart needs a cluster to preview), beside the
+// mock-runtime evaluation of the same config, and resources per second for both. Prints figures,
+// asserts nothing. Skips with a note where the toolchain or the API server was never built.
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { PROJECT } from "../config/schema";
-import { REPO_ROOT, readStackConfig, runStack } from "../cli/mockRuntime";
-import { EngineWorkspace, findToolchain, packArgs, tail } from "../test/e2e/engine";
+import { REPO_ROOT, runStack } from "../cli/mockRuntime";
+import { startCluster } from "../test/cluster/harness";
+import { clusterSkipReason } from "../test/cluster/support";
+import { EngineWorkspace, findToolchain, tail } from "../test/e2e/engine";
+import { kubernetesProdConfig, writeKubernetesProdPackConfig } from "../test/support/kubernetesProd";
 
 const SIZES = (process.env.BENCH_ENGINE_AGENTS ?? "10,100").split(",").map(Number);
 
 function withAgents(count: number): Record<string, unknown> {
-    const raw = structuredClone(readStackConfig("prod"));
+    const raw = structuredClone(kubernetesProdConfig());
     const template = (raw.agents as Record<string, unknown>[])[0] ?? {};
     raw.agents = Array.from({ length: count }, (_, index) => ({
         ...template,
@@ -29,10 +33,17 @@ async function main(): Promise<void> {
         console.log("engine bench skipped: no Pulumi toolchain (bash scripts/install-pulumi-toolchain.sh builds it)");
         return;
     }
+    const noCluster = clusterSkipReason();
+    if (noCluster) {
+        console.log(`engine bench skipped: ${noCluster}`);
+        return;
+    }
     const workspace = new EngineWorkspace(toolchain, "bench");
+    const cluster = await startCluster();
     try {
         const mirror = await workspace.chartMirror();
-        const env = { KUBECONFIG: workspace.unreachableKubeconfig() };
+        const env = { KUBECONFIG: cluster.kubeconfigPath };
+        const pack = ["--policy-pack", path.join(REPO_ROOT, "policy-pack"), "--policy-pack-config", writeKubernetesProdPackConfig(path.join(workspace.root, "pack.json"))];
         const now = new Date();
         await runStack("prod", withAgents(2), { now });
         console.log("agents  engine s  engine res/s  mock s  mock res/s  engine/mock");
@@ -47,7 +58,7 @@ async function main(): Promise<void> {
             fs.writeFileSync(source, YAML.stringify({ config }, { lineWidth: 0 }));
             const stack = `prod-${size}`;
             const configFile = await workspace.initStack(stack, { [`${PROJECT}:chartRepository`]: mirror }, source);
-            const preview = await workspace.run(["preview", "--stack", stack, "--config-file", configFile, ...packArgs("prod")], { env, cwd: REPO_ROOT });
+            const preview = await workspace.run(["preview", "--stack", stack, "--config-file", configFile, ...pack], { env, cwd: REPO_ROOT });
             if (preview.code !== 0) throw new Error(`preview of prod with ${size} agents failed:\n${tail(preview)}`);
             const resources = mock.resources.length;
             console.log(
@@ -63,6 +74,7 @@ async function main(): Promise<void> {
         }
         console.log("(resources: the program's own registrations, as the mock runtime counts them; the engine also expands charts)");
     } finally {
+        await cluster.stop();
         await workspace.dispose();
     }
 }

@@ -5,15 +5,12 @@
 // (spire-server/_helpers.tpl, spire-tornjak.connectionType): with no server at all the render
 // fails. This answers the two discovery documents a lookup needs and "not found" to everything
 // else. It never stores or returns an object; only the process that renders is pointed at it.
-import * as fs from "fs";
 import * as http from "http";
 import type { AddressInfo } from "net";
-import * as YAML from "yaml";
 
 export interface EmptyCluster {
+    /** For HELM_KUBEAPISERVER in the environment of the render (not KUBECONFIG: the SDK would hand that to the provider, which refuses it beside renderYamlToDirectory). */
     readonly url: string;
-    /** Writes a kubeconfig for this endpoint and returns its path. */
-    writeKubeconfig(file: string): string;
     close(): Promise<void>;
 }
 
@@ -58,21 +55,6 @@ export function serveEmptyCluster(port = 0): Promise<EmptyCluster> {
             const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
             resolve({
                 url,
-                writeKubeconfig: (file) => {
-                    fs.writeFileSync(
-                        file,
-                        YAML.stringify({
-                            apiVersion: "v1",
-                            kind: "Config",
-                            clusters: [{ name: "render-only", cluster: { server: url } }],
-                            users: [{ name: "render-only", user: {} }],
-                            contexts: [{ name: "render-only", context: { cluster: "render-only", user: "render-only" } }],
-                            "current-context": "render-only",
-                        }),
-                        { mode: 0o600 },
-                    );
-                    return file;
-                },
                 close: () =>
                     new Promise<void>((done) => {
                         server.closeAllConnections();

@@ -4,11 +4,11 @@
 //
 //   ts-node --transpile-only scripts/serve-charts.ts [--dir ../shared/charts] [--port 0]
 //       [--max-seconds 3600] [--parent-pid <pid>] [--url-file <file>]
-//       [--empty-cluster-kubeconfig <file>] [--no-charts]
+//       [--empty-cluster-url-file <file>] [--no-charts]
 //
-// With --empty-cluster-kubeconfig it also serves scripts/empty-cluster.ts (an API endpoint that
-// knows no objects, for Helm lookups during a render without a cluster) and writes its kubeconfig
-// there, under the same bounds; --no-charts serves only that (a machine that reaches upstream).
+// With --empty-cluster-url-file it also serves scripts/empty-cluster.ts (an API endpoint that
+// knows no objects, for Helm lookups during a render without a cluster: HELM_KUBEAPISERVER) and
+// writes its URL there, under the same bounds; --no-charts serves only that (a machine that reaches upstream).
 // Prints the base URL on stdout (one line) once it listens. The repository's index.yaml uses
 // relative chart URLs (../shared/charts/README.md), so any base address works.
 import * as fs from "fs";
@@ -95,14 +95,14 @@ async function main(argv: readonly string[]): Promise<void> {
     const maxSeconds = Number(option(argv, "--max-seconds") ?? "3600");
     const parentPid = option(argv, "--parent-pid");
     const urlFile = option(argv, "--url-file");
-    const emptyClusterKubeconfig = option(argv, "--empty-cluster-kubeconfig");
+    const emptyClusterUrlFile = option(argv, "--empty-cluster-url-file");
     if (!Number.isInteger(port) || port < 0 || port > 65535 || !(maxSeconds > 0)) {
         throw new Error("--port must be 0-65535 and --max-seconds a positive number");
     }
     const server = argv.includes("--no-charts") ? undefined : await serveChartFolder(dir, port);
-    const emptyCluster = emptyClusterKubeconfig === undefined ? undefined : await serveEmptyCluster();
-    emptyCluster?.writeKubeconfig(emptyClusterKubeconfig ?? "");
-    if (!server && !emptyCluster) throw new Error("nothing to serve: --no-charts without --empty-cluster-kubeconfig");
+    const emptyCluster = emptyClusterUrlFile === undefined ? undefined : await serveEmptyCluster();
+    if (emptyCluster && emptyClusterUrlFile) fs.writeFileSync(emptyClusterUrlFile, `${emptyCluster.url}\n`);
+    if (!server && !emptyCluster) throw new Error("nothing to serve: --no-charts without --empty-cluster-url-file");
     let stopping = false;
     const stop = (why: string) => {
         if (stopping) return;

@@ -66,16 +66,19 @@ fi
 # serves an endpoint that knows no objects (scripts/empty-cluster.ts) and the render points at it.
 mkdir -p .pulumi-state
 url_file=$(mktemp)
-render_kubeconfig="$PWD/.pulumi-state/kubeconfig-render"
+empty_cluster_file=$(mktemp)
 npx --no-install ts-node --transpile-only scripts/serve-charts.ts "${serve_args[@]}" \
-  --empty-cluster-kubeconfig "$render_kubeconfig" --max-seconds 1800 --parent-pid $$ --url-file "$url_file" >/dev/null &
+  --empty-cluster-url-file "$empty_cluster_file" --max-seconds 1800 --parent-pid $$ --url-file "$url_file" >/dev/null &
 helper_pid=$!
 for _ in $(seq 1 120); do [ -s "$url_file" ] && break; sleep 0.5; done
-[ -s "$url_file" ] || { say "the chart mirror did not start"; exit 1; }
+[ -s "$url_file" ] && [ -s "$empty_cluster_file" ] || { say "the chart mirror did not start"; exit 1; }
 mirror_url=$(head -n 1 "$url_file")
-rm -f "$url_file"
+# Helm's own setting, not KUBECONFIG: the SDK would hand that to the provider, which refuses a
+# kubeconfig beside renderYamlToDirectory.
+HELM_KUBEAPISERVER=$(head -n 1 "$empty_cluster_file")
+export HELM_KUBEAPISERVER
+rm -f "$url_file" "$empty_cluster_file"
 if [ "$mirror_url" != "-" ]; then overrides=("agent-security:chartRepository=$mirror_url"); fi
-export KUBECONFIG="$render_kubeconfig"
 
 # `pulumi stack init` has no --config-file and would write the salt into the committed file; a
 # scratch directory holding only Pulumi.yaml takes it instead, and the generated copy carries it.

@@ -82,7 +82,7 @@ describe("the real Pulumi engine", function () {
                 "agent-security:chartRepository": await workspace.chartMirror(),
                 "agent-security:render": { directory: renderDir },
             });
-            env = { KUBECONFIG: await workspace.renderKubeconfig() };
+            env = await workspace.renderEnv();
         });
         after(async () => workspace?.dispose());
 

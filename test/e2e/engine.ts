@@ -112,29 +112,14 @@ export class EngineWorkspace {
     }
 
     /**
-     * KUBECONFIG for a render without a cluster (the dev stack): an endpoint that knows no
-     * objects, so Helm lookups find nothing as in `helm template` (scripts/empty-cluster.ts).
+     * Environment for a render without a cluster (the dev stack): Helm's own API-server setting
+     * (HELM_KUBEAPISERVER, read by the provider's Helm settings) points at an endpoint that knows
+     * no objects, so Helm lookups find nothing as in `helm template` (scripts/empty-cluster.ts).
+     * Not KUBECONFIG: the SDK passes that to the provider, which refuses it beside renderYamlToDirectory.
      */
-    async renderKubeconfig(): Promise<string> {
+    async renderEnv(): Promise<Record<string, string>> {
         this.emptyCluster ??= await serveEmptyCluster();
-        return this.emptyCluster.writeKubeconfig(path.join(this.root, "kubeconfig-render"));
-    }
-
-    /** A kubeconfig whose cluster nothing listens on: preview runs without a cluster. */
-    unreachableKubeconfig(): string {
-        const file = path.join(this.root, "kubeconfig-unreachable");
-        fs.writeFileSync(
-            file,
-            YAML.stringify({
-                apiVersion: "v1",
-                kind: "Config",
-                clusters: [{ name: "none", cluster: { server: "https://127.0.0.1:9" } }],
-                users: [{ name: "none", user: { token: "none" } }],
-                contexts: [{ name: "none", context: { cluster: "none", user: "none" } }],
-                "current-context": "none",
-            }),
-        );
-        return file;
+        return { HELM_KUBEAPISERVER: this.emptyCluster.url };
     }
 
     env(extra: Readonly<Record<string, string>> = {}): NodeJS.ProcessEnv {

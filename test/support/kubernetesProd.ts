@@ -3,6 +3,7 @@
 // Kuadrant, the MCP gateway). The committed prod stack is OpenShift, where OLM installs most of
 // these; the chart-children spec and the real-engine spec both need this shape, and its pack
 // settings must follow it (platform kubernetes, the registries those charts pull from).
+import * as fs from "fs";
 import * as path from "path";
 import { loadSettings } from "../../cli/check";
 import { REPO_ROOT, readStackConfig } from "../../cli/mockRuntime";
@@ -34,4 +35,14 @@ export function packSettingsOf(stack: string): PackSettings {
 /** prod's pack settings for kubernetesProdConfig(), as loadSettings returns them. */
 export function kubernetesProdPackSettings(): PackSettings {
     return { ...packSettingsOf("prod"), platform: "kubernetes", approvedRegistries: registriesOf(kubernetesProdConfig()) };
+}
+
+/** Writes prod's pack config (policy-pack/config/prod.json) adjusted to kubernetesProdConfig() for `--policy-pack-config`. */
+export function writeKubernetesProdPackConfig(file: string): string {
+    const committed = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy-pack", "config", "prod.json"), "utf8")) as Record<string, Record<string, unknown>>;
+    const settings = kubernetesProdPackSettings();
+    committed["baseline-apparmor"] = { ...committed["baseline-apparmor"], platform: settings.platform };
+    committed["baseline-approved-registries"] = { ...committed["baseline-approved-registries"], approvedRegistries: settings.approvedRegistries };
+    fs.writeFileSync(file, JSON.stringify(committed, null, 2));
+    return file;
 }
